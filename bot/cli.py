@@ -1,0 +1,140 @@
+"""The ``travelbot`` command. Kept apart from the core: it parses arguments, builds the
+settings once from the environment, and hands them to the parts that do the work."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.config import Settings, SettingsError, load_settings
+from bot.engine import Engine
+from bot.knowledge import KnowledgeBase, KnowledgeError, load_knowledge
+
+
+def _settings() -> Settings:
+    return load_settings(os.environ)
+
+
+def _knowledge_path(args: argparse.Namespace, settings: Settings) -> Path:
+    return Path(args.knowledge) if args.knowledge else settings.knowledge
+
+
+def _load(args: argparse.Namespace) -> KnowledgeBase:
+    """The knowledge for a command; an invalid one is reported like ``validate`` does."""
+    return load_knowledge([_knowledge_path(args, _settings())])
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    """Answer one question."""
+    from bot import render
+
+    kb = _load(args)
+    engine = Engine(kb)
+    answer = engine.ask(args.question, "cli")
+    if args.json:
+        print(render.dumps(render.to_json(answer, kb, "cli")))
+    else:
+        print(render.to_terminal(answer, kb))
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    """A conversation on the terminal, or one JSON reply per input line with ``--json``."""
+    from bot.chat import json_chat, terminal_chat
+
+    kb = _load(args)
+    engine = Engine(kb)
+    if args.json:
+        return json_chat(engine, sys.stdin, sys.stdout)
+    return terminal_chat(engine, sys.stdin, sys.stdout, interactive=sys.stdin.isatty())
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    """Run a question file; accuracy per intent, every failure, exit 1 below ``--min``."""
+    from bot.evaluation import evaluate, load_cases, report
+
+    kb = _load(args)
+    cases = load_cases(Path(args.file))
+    result = evaluate(kb, cases)
+    print(report(result, verbose=not args.quiet))
+    if result.accuracy * 100 < args.min:
+        print(f"accuracy {result.accuracy:.1%} is below --min {args.min}%", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Check knowledge files; one ``FILE:LINE: message`` line per problem."""
+    paths = [Path(p) for p in args.paths] or [_knowledge_path(args, _settings())]
+    try:
+        kb = load_knowledge(paths)
+    except KnowledgeError as exc:
+        for problem in exc.problems:
+            print(problem)
+        print(f"{len(exc.problems)} problem(s) found", file=sys.stderr)
+        return 1
+    sights = sum(len(c.sights) for c in kb.clusters)
+    print(
+        f"ok: {len(kb.files)} files, {len(kb.clusters)} clusters, {sights} sights, "
+        f"{len(kb.sources)} sources"
+    )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="travelbot",
+        description="Answers travellers' questions about the GII 2025 top innovation clusters.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, help_: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_, description=help_)
+        p.add_argument("--knowledge", metavar="PATH", help="knowledge folder or file")
+        return p
+
+    p = command("validate", "check the knowledge YAML and report FILE:LINE problems")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (default: shipped)")
+    p.set_defaults(func=cmd_validate)
+
+    p = command("ask", "answer one question and exit")
+    p.add_argument("question")
+    p.add_argument("--json", action="store_true", help="print the JSON object of chat --json")
+    p.set_defaults(func=cmd_ask)
+
+    p = command("chat", "talk to the bot in the terminal (no Telegram needed)")
+    p.add_argument("--json", action="store_true", help="one JSON reply per input line")
+    p.set_defaults(func=cmd_chat)
+
+    p = command("eval", "run an evaluation question file and report accuracy")
+    p.add_argument("file", help="YAML question file, e.g. tests/eval/questions.yaml")
+    p.add_argument("--min", type=float, default=0.0, metavar="PERCENT",
+                   help="exit 1 when overall accuracy is below this")
+    p.add_argument("--quiet", action="store_true", help="summary only, no failures listed")
+    p.set_defaults(func=cmd_eval)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.func(args)
+    except SettingsError as exc:
+        print(f"travelbot: {exc}", file=sys.stderr)
+        return 2
+    except KnowledgeError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        print("travelbot: the knowledge is invalid (see above)", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return code
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

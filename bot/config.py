@@ -1,0 +1,140 @@
+"""Settings: read once from the environment by the CLI, then passed around frozen.
+
+Nothing here runs at import time, so tests build settings from a plain dict and the core never
+touches ``os.environ``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from urllib.parse import urlsplit
+
+DEFAULT_BASE_URL = "https://api.telegram.org/bot"
+SHIPPED_KNOWLEDGE = Path(__file__).resolve().parent.parent / "knowledge"
+_TOKEN = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{30,64}$")
+_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what Telegram accepts as secret_token
+_SECRETS = ("token", "webhook_secret")
+
+
+class SettingsError(ValueError):
+    """A setting is missing or wrong; the message names the variable and fits on one line."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    token: str | None = field(default=None, repr=False)
+    base_url: str = DEFAULT_BASE_URL
+    admin_ids: frozenset[int] = frozenset()
+    knowledge: Path = SHIPPED_KNOWLEDGE
+    data_dir: Path = Path("data")
+    webhook_url: str | None = None
+    webhook_secret: str | None = field(default=None, repr=False)
+    listen: str = "0.0.0.0"
+    port: int = 8080
+    log_format: str = "text"
+    log_level: str = "INFO"
+    reload_interval: float = 10.0
+
+    @property
+    def webhook_path(self) -> str:
+        return urlsplit(self.webhook_url).path or "/" if self.webhook_url else "/"
+
+    def masked(self) -> dict[str, str]:
+        """The effective settings for display, secrets replaced by a mark."""
+        shown: dict[str, str] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name in _SECRETS:
+                shown[f.name] = "(set, hidden)" if value else "(not set)"
+            elif isinstance(value, frozenset):
+                shown[f.name] = ",".join(str(v) for v in sorted(value)) or "(none)"
+            else:
+                shown[f.name] = "(not set)" if value is None else str(value)
+        return shown
+
+
+def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
+    if not low <= value <= high:
+        raise SettingsError(f"{name} must be between {low} and {high}, got {value}")
+    return value
+
+
+def _admin_ids(raw: str) -> frozenset[int]:
+    ids: set[int] = set()
+    for part in raw.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if not re.fullmatch(r"-?\d{1,20}", part):
+            raise SettingsError(
+                f"TRAVELBOT_ADMIN_IDS must be comma-separated Telegram user ids, got {part!r}"
+            )
+        ids.add(int(part))
+    return frozenset(ids)
+
+
+def _url(name: str, raw: str, https_only: bool) -> str:
+    parts = urlsplit(raw)
+    schemes = ("https",) if https_only else ("http", "https")
+    if parts.scheme not in schemes or not parts.netloc:
+        wanted = "an https:// URL" if https_only else "an http:// or https:// URL"
+        raise SettingsError(f"{name} must be {wanted}, got {raw!r}")
+    return raw
+
+
+def load_settings(env: Mapping[str, str], *, need_token: bool = False) -> Settings:
+    """Build and check the settings; raise ``SettingsError`` naming the first bad variable."""
+    token = env.get("TELEGRAM_BOT_TOKEN", "").strip() or None
+    if token is None and need_token:
+        raise SettingsError(
+            "TELEGRAM_BOT_TOKEN is not set; get a token from @BotFather and export it"
+        )
+    if token is not None and not _TOKEN.match(token):
+        # never echo the value: a near-miss token is still a secret
+        raise SettingsError("TELEGRAM_BOT_TOKEN does not look like a bot token (digits:letters)")
+    base_url = env.get("TELEGRAM_BASE_URL", "").strip() or DEFAULT_BASE_URL
+    _url("TELEGRAM_BASE_URL", base_url, https_only=False)
+    webhook_url = env.get("TRAVELBOT_WEBHOOK_URL", "").strip() or None
+    secret = env.get("TRAVELBOT_WEBHOOK_SECRET", "").strip() or None
+    if webhook_url is not None:
+        _url("TRAVELBOT_WEBHOOK_URL", webhook_url, https_only=True)
+        if secret is None:
+            raise SettingsError("TRAVELBOT_WEBHOOK_SECRET is required when TRAVELBOT_WEBHOOK_URL is set")
+    if secret is not None and not _SECRET.match(secret):
+        raise SettingsError(
+            "TRAVELBOT_WEBHOOK_SECRET may hold only letters, digits, _ and - (1-256 characters)"
+        )
+    log_format = env.get("TRAVELBOT_LOG_FORMAT", "text").strip().lower() or "text"
+    if log_format not in ("text", "json"):
+        raise SettingsError(f"TRAVELBOT_LOG_FORMAT must be 'text' or 'json', got {log_format!r}")
+    log_level = env.get("TRAVELBOT_LOG_LEVEL", "INFO").strip().upper() or "INFO"
+    if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise SettingsError(
+            f"TRAVELBOT_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {log_level!r}"
+        )
+    knowledge = Path(env.get("TRAVELBOT_KNOWLEDGE", "").strip() or SHIPPED_KNOWLEDGE)
+    if not knowledge.exists():
+        raise SettingsError(f"TRAVELBOT_KNOWLEDGE points at {str(knowledge)!r}, which does not exist")
+    return Settings(
+        token=token,
+        base_url=base_url,
+        admin_ids=_admin_ids(env.get("TRAVELBOT_ADMIN_IDS", "")),
+        knowledge=knowledge,
+        data_dir=Path(env.get("TRAVELBOT_DATA_DIR", "").strip() or "data"),
+        webhook_url=webhook_url,
+        webhook_secret=secret,
+        listen=env.get("TRAVELBOT_LISTEN", "").strip() or "0.0.0.0",
+        port=_int(env, "TRAVELBOT_PORT", 8080, 1, 65535),
+        log_format=log_format,
+        log_level=log_level,
+    )

@@ -1,0 +1,200 @@
+"""The index built once from the knowledge: every alias and keyword as a phrase of tokens.
+
+Looking a question up costs time in proportion to the question, not to the knowledge:
+- each phrase is filed under its rarest token, so a question token only meets the few phrases
+  that could start there;
+- a misspelt token is corrected through a deletion neighbourhood (the SymSpell idea): every
+  vocabulary word is filed under the strings made by deleting one or two of its letters, so a
+  typo finds its candidates by a handful of dictionary look-ups, then rapidfuzz's Levenshtein
+  distance picks the closest.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from rapidfuzz.distance import Levenshtein
+
+from bot.knowledge import KnowledgeBase
+from bot.knowledge.schema import Alias, SharedAlias
+from bot.text import normalise, tokenise
+
+MIN_TYPO_LENGTH = 4  # shorter words have too many neighbours to correct safely
+
+
+@dataclass(frozen=True, order=True)
+class Entity:
+    """Something a phrase names: ``kind`` is cluster, sight, economy, other, theme, measure,
+    general, intent, smalltalk, unsupported or stop."""
+
+    kind: str
+    id: str
+
+
+@dataclass(frozen=True)
+class Phrase:
+    tokens: tuple[str, ...]
+    key_at: int  # position of the rarest token, under which the phrase is filed
+    entities: tuple[Entity, ...]
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A phrase found in a question, at token positions ``start``..``end`` (exclusive)."""
+
+    entity: Entity
+    start: int
+    end: int
+    text: str
+    fuzzy: bool  # found only after correcting a typo
+
+    @property
+    def length(self) -> int:
+        return self.end - self.start
+
+
+def _max_distance(word: str) -> int:
+    if len(word) < MIN_TYPO_LENGTH or not word.isalpha() or not word.isascii():
+        return 0
+    return 1 if len(word) <= 6 else 2
+
+
+def _deletes(word: str, depth: int) -> set[str]:
+    out = {word}
+    frontier = {word}
+    for _ in range(depth):
+        frontier = {w[:i] + w[i + 1 :] for w in frontier for i in range(len(w))}
+        out |= frontier
+    return out
+
+
+@dataclass
+class Index:
+    """Phrases filed under their rarest token, and a typo-tolerant vocabulary."""
+
+    phrases_by_key: dict[str, list[Phrase]] = field(default_factory=dict)
+    vocabulary: frozenset[str] = frozenset()
+    _deletions: dict[str, list[str]] = field(default_factory=dict)
+    _frequency: dict[str, int] = field(default_factory=dict)
+    _corrections: dict[str, str | None] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, entries: Iterable[tuple[str, Entity]]) -> Index:
+        grouped: dict[tuple[str, ...], set[Entity]] = defaultdict(set)
+        for text, entity in entries:
+            tokens = tuple(tokenise(normalise(text)))
+            if tokens:
+                grouped[tokens].add(entity)
+        frequency: dict[str, int] = defaultdict(int)
+        for tokens in grouped:
+            for token in set(tokens):
+                frequency[token] += 1
+        index = cls(vocabulary=frozenset(frequency), _frequency=dict(frequency))
+        by_key: dict[str, list[Phrase]] = defaultdict(list)
+        for tokens, entities in grouped.items():
+            key_at = min(range(len(tokens)), key=lambda i: (frequency[tokens[i]], -len(tokens[i])))
+            by_key[tokens[key_at]].append(Phrase(tokens, key_at, tuple(sorted(entities))))
+        index.phrases_by_key = dict(by_key)
+        deletions: dict[str, list[str]] = defaultdict(list)
+        for word in index.vocabulary:
+            for variant in _deletes(word, _max_distance(word)):
+                deletions[variant].append(word)
+        index._deletions = dict(deletions)
+        return index
+
+    def known(self, word: str) -> bool:
+        return word in self.vocabulary
+
+    def correct(self, word: str) -> str | None:
+        """The closest vocabulary word within the allowed edit distance, if exactly one is."""
+        try:
+            return self._corrections[word]
+        except KeyError:
+            pass
+        if len(self._corrections) > 50_000:  # bounded: hostile input must not grow memory
+            self._corrections.clear()
+        result = self._corrections[word] = _correct(self, word)
+        return result
+
+    def mentions(self, tokens: list[str], fuzzy: list[bool]) -> Iterator[Mention]:
+        """Every phrase occurring in ``tokens`` as a contiguous run."""
+        positions: dict[str, list[int]] = defaultdict(list)
+        for i, token in enumerate(tokens):
+            positions[token].append(i)
+        for token, where in positions.items():
+            for phrase in self.phrases_by_key.get(token, ()):
+                size = len(phrase.tokens)
+                for pos in where:
+                    start = pos - phrase.key_at
+                    if start < 0 or start + size > len(tokens):
+                        continue
+                    if tuple(tokens[start : start + size]) != phrase.tokens:
+                        continue
+                    was_fuzzy = any(fuzzy[start : start + size])
+                    text = " ".join(phrase.tokens)
+                    for entity in phrase.entities:
+                        yield Mention(entity, start, start + size, text, was_fuzzy)
+
+
+def _correct(index: Index, word: str) -> str | None:
+    depth = _max_distance(word)
+    if depth == 0 or word in index.vocabulary:
+        return None
+    candidates: set[str] = set()
+    for variant in _deletes(word, depth):
+        candidates.update(index._deletions.get(variant, ()))
+    best: list[tuple[int, int, str]] = []
+    for candidate in candidates:
+        limit = _max_distance(candidate) or depth
+        distance = Levenshtein.distance(word, candidate, score_cutoff=min(depth, limit))
+        if distance <= min(depth, limit):
+            # ties go to the word more phrases use, then to the alphabetically first
+            best.append((distance, -index._frequency.get(candidate, 0), candidate))
+    if not best:
+        return None
+    best.sort()
+    if len(best) > 1 and best[0][:2] == best[1][:2] and best[0][0] > 0:
+        return None  # two equally good corrections: guessing would be a coin toss
+    return best[0][2]
+
+
+def alias_texts(aliases: Iterable[Alias]) -> Iterator[str]:
+    for alias in aliases:
+        yield alias.text if isinstance(alias, SharedAlias) else alias
+
+
+def knowledge_entries(kb: KnowledgeBase) -> Iterator[tuple[str, Entity]]:
+    """Every name, alias and keyword of the knowledge with what it names."""
+    for cluster in kb.clusters:
+        entity = Entity("cluster", cluster.id)
+        yield cluster.name, entity
+        yield cluster.id.replace("-", " "), entity
+        for text in alias_texts(cluster.aliases):
+            yield text, entity
+        for sight in cluster.sights:
+            sight_entity = Entity("sight", sight.id)
+            yield sight.name, sight_entity
+            for text in alias_texts(sight.aliases):
+                yield text, sight_entity
+    for other in kb.other_clusters:
+        entity = Entity("other", str(other.rank))
+        yield other.name, entity
+        for text in alias_texts(other.aliases):
+            yield text, entity
+    for economy in kb.economies:
+        entity = Entity("economy", economy.id)
+        yield economy.name, entity
+        for text in alias_texts(economy.aliases):
+            yield text, entity
+    for kind, items in (("theme", kb.themes), ("measure", kb.measures), ("general", kb.general),
+                        ("intent", kb.intents), ("smalltalk", kb.smalltalk),
+                        ("unsupported", kb.unsupported)):
+        for item in items:
+            for keyword in item.keywords:
+                yield keyword, Entity(kind, item.id)
+    for word in kb.language.stopwords:
+        yield word, Entity("stop", "")
+    for word in kb.language.number_words:
+        yield word, Entity("number", str(kb.language.number_words[word]))

@@ -1,0 +1,335 @@
+"""Loading the knowledge folder: parse every file, validate its schema, merge, cross-check.
+
+Every problem in every file is collected and reported at once as ``FILE:LINE: message``,
+so an admin fixes a batch of mistakes in one pass instead of one per run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from rapidfuzz import fuzz, process, utils
+
+from bot.knowledge import schema
+from bot.knowledge.base import KnowledgeBase
+from bot.knowledge.schema import Alias, KnowledgeFile, SharedAlias
+from bot.knowledge.yamlfile import ParsedFile, Path_, Problem, read_yaml
+from bot.text import normalise
+
+SUFFIXES = (".yaml", ".yml")
+T = TypeVar("T")
+
+
+class KnowledgeError(Exception):
+    """The knowledge is invalid; ``problems`` says where, one line each."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = tuple(sorted(problems))
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+def _all_field_names() -> list[str]:
+    names: set[str] = set()
+    for obj in vars(schema).values():
+        if isinstance(obj, type) and issubclass(obj, BaseModel):
+            names.update(obj.model_fields)
+    return sorted(names)
+
+
+_FIELD_NAMES = _all_field_names()
+
+
+def find_files(paths: Iterable[Path]) -> list[Path]:
+    """The YAML files named, or found (recursively, in name order) in the folders named."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(sorted(p for p in path.rglob("*") if p.suffix in SUFFIXES))
+        else:
+            found.append(path)
+    return found
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _data_path(data: Any, loc: tuple[Any, ...]) -> Path_:
+    """The part of a pydantic ``loc`` that is a path in the data.
+
+    Union members appear in ``loc`` as type names (``str``, ``SharedAlias``); walking the
+    data tells them apart from real keys.
+    """
+    path: list[str | int] = []
+    node = data
+    for part in loc:
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        elif isinstance(node, dict) and isinstance(part, str) and part.isidentifier():
+            path.append(part)  # a missing or unknown key: keep it for the message
+            break
+        else:
+            continue
+        path.append(part)
+    return tuple(path)
+
+
+def _describe(error: Any, data: Any) -> tuple[Path_, str]:
+    """Turn a pydantic error into (path in the data, admin-readable message)."""
+    loc: tuple[Any, ...] = tuple(error["loc"])
+    data_path = _data_path(data, loc)
+    where = ".".join(str(p) for p in data_path)
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        key = str(loc[-1])
+        guess = process.extractOne(
+            key, _FIELD_NAMES, scorer=fuzz.ratio, processor=utils.default_process, score_cutoff=70
+        )
+        hint = f"; did you mean '{guess[0]}'?" if guess else ""
+        return data_path, f"unknown key '{key}'{hint}"
+    if kind == "missing":
+        return data_path[:-1], f"{where.rpartition('.')[0] or 'file'}: missing key '{loc[-1]}'"
+    value = error.get("input")
+    shown = f" (got {value!r})" if isinstance(value, str | int | float | bool) else ""
+    return data_path, f"{where}: {error['msg']}{shown}"
+
+
+def _validate(parsed: ParsedFile) -> KnowledgeFile | None:
+    """Schema-check a parsed file; a line that already has a parse problem gets no second one."""
+    try:
+        model = KnowledgeFile.model_validate(parsed.data)
+    except ValidationError as exc:
+        lines_with_problems = {p.line for p in parsed.problems}
+        for error in exc.errors():
+            path, message = _describe(error, parsed.data)
+            line = parsed.line_of(path)
+            if line in lines_with_problems:
+                continue  # one problem a line: a union reports once per member
+            lines_with_problems.add(line)
+            parsed.problems.append(Problem(parsed.name, line, message))
+        return None
+    return None if parsed.problems else model
+
+
+@dataclass(frozen=True)
+class _Located:
+    file: ParsedFile
+    path: Path_
+
+    def problem(self, message: str, *more: str | int) -> Problem:
+        return Problem(self.file.name, self.file.line_of((*self.path, *more)), message)
+
+
+def _collect(files: list[tuple[ParsedFile, KnowledgeFile]], section: str) -> list[tuple[Any, _Located]]:
+    items: list[tuple[Any, _Located]] = []
+    for parsed, model in files:
+        for i, item in enumerate(getattr(model, section)):
+            items.append((item, _Located(parsed, (section, i))))
+    return items
+
+
+def _alias_text(alias: Alias) -> tuple[str, bool]:
+    if isinstance(alias, SharedAlias):
+        return alias.text, True
+    return alias, False
+
+
+class _Checker:
+    """Checks that need every file at once: unique ids and ranks, references, aliases."""
+
+    def __init__(self, files: list[tuple[ParsedFile, KnowledgeFile]]) -> None:
+        self.files = files
+        self.problems: list[Problem] = []
+        self.aliases: dict[str, tuple[str, bool, _Located, str]] = {}
+
+    def unique(self, section: str, attr: str, what: str) -> set[Any]:
+        seen: dict[Any, _Located] = {}
+        for item, where in _collect(self.files, section):
+            value = getattr(item, attr)
+            if value in seen:
+                first = seen[value]
+                self.problems.append(
+                    where.problem(
+                        f"duplicate {what} {value!r} (also at {first.file.name}:"
+                        f"{first.file.line_of((*first.path, attr))})",
+                        attr,
+                    )
+                )
+            else:
+                seen[value] = where
+        return set(seen)
+
+    def ref(self, where: _Located, known: set[str], value: str, what: str, *path: str | int) -> None:
+        if value not in known:
+            self.problems.append(where.problem(f"unknown {what} '{value}'", *path))
+
+    def alias(self, owner: str, text: str, shared: bool, where: _Located, *path: str | int) -> None:
+        key = normalise(text)
+        if not key:
+            self.problems.append(where.problem(f"alias {text!r} has no letters or digits", *path))
+            return
+        previous = self.aliases.get(key)
+        if previous is None:
+            self.aliases[key] = (owner, shared, where, text)
+            return
+        other_owner, other_shared, other_where, _ = previous
+        if other_owner != owner and not (shared and other_shared):
+            line = other_where.file.line_of(other_where.path)
+            self.problems.append(
+                where.problem(
+                    f"alias {text!r} also names {other_owner} ({other_where.file.name}:{line}); "
+                    "write it as {text: ..., shared: true} in both places if that is intended",
+                    *path,
+                )
+            )
+
+    def aliases_of(self, owner: str, name: str, aliases: list[Alias], where: _Located) -> None:
+        self.alias(owner, name, False, where, "name")
+        for i, alias in enumerate(aliases):
+            text, shared = _alias_text(alias)
+            self.alias(owner, text, shared, where, "aliases", i)
+
+    def run(self) -> list[Problem]:
+        sources = self.unique("sources", "id", "source id")
+        themes = self.unique("themes", "id", "theme id")
+        measures = self.unique("measures", "id", "measure id")
+        economies = self.unique("economies", "id", "economy id")
+        self.unique("clusters", "id", "cluster id")
+        self.unique("general", "id", "general fact id")
+        self.unique("intents", "id", "intent")
+        self.unique("smalltalk", "id", "smalltalk kind")
+        self.unique("unsupported", "id", "unsupported topic id")
+
+        ranks: dict[int, _Located] = {}
+        ranked = [(c, w, "clusters") for c, w in _collect(self.files, "clusters")] + [
+            (c, w, "other_clusters") for c, w in _collect(self.files, "other_clusters")
+        ]
+        for item, where, _ in ranked:
+            if item.rank in ranks:
+                first = ranks[item.rank]
+                self.problems.append(
+                    where.problem(
+                        f"duplicate rank {item.rank} (also at {first.file.name}:"
+                        f"{first.file.line_of((*first.path, 'rank'))})",
+                        "rank",
+                    )
+                )
+            else:
+                ranks[item.rank] = where
+            for i, economy in enumerate(item.economies):
+                self.ref(where, economies, economy, "economy", "economies", i)
+            if isinstance(item, schema.OtherCluster):
+                self.ref(where, sources, item.source, "source", "source")
+                self.aliases_of(f"cluster rank {item.rank}", item.name, item.aliases, where)
+
+        sight_ids: dict[str, _Located] = {}
+        for cluster, where in _collect(self.files, "clusters"):
+            self.check_cluster(cluster, where, sources, themes, measures, sight_ids)
+        for economy, where in _collect(self.files, "economies"):
+            if economy.source is not None:
+                self.ref(where, sources, economy.source, "source", "source")
+            self.aliases_of(f"economy {economy.id}", economy.name, economy.aliases, where)
+        for fact, where in _collect(self.files, "general"):
+            self.ref(where, sources, fact.source, "source", "source")
+        return self.problems
+
+    def check_cluster(
+        self,
+        cluster: schema.Cluster,
+        where: _Located,
+        sources: set[str],
+        themes: set[str],
+        measures: set[str],
+        sight_ids: dict[str, _Located],
+    ) -> None:
+        self.ref(where, sources, cluster.rank_source, "source", "rank_source")
+        self.ref(where, sources, cluster.summary.source, "source", "summary", "source")
+        self.aliases_of(f"cluster {cluster.id}", cluster.name, cluster.aliases, where)
+        stat_ids: set[str] = set()
+        for i, stat in enumerate(cluster.stats):
+            self.ref(where, sources, stat.source, "source", "stats", i, "source")
+            self.ref(where, measures, stat.measure, "measure", "stats", i, "measure")
+            if stat.id in stat_ids:
+                self.problems.append(where.problem(f"duplicate stat id {stat.id!r}", "stats", i))
+            stat_ids.add(stat.id)
+        for section in ("everyday_tech", "quotes", "notes"):
+            for i, item in enumerate(getattr(cluster, section)):
+                self.ref(where, sources, item.source, "source", section, i, "source")
+        for i, tech in enumerate(cluster.everyday_tech):
+            for j, theme in enumerate(tech.themes):
+                self.ref(where, themes, theme, "theme", "everyday_tech", i, "themes", j)
+        for i, sight in enumerate(cluster.sights):
+            at = _Located(where.file, (*where.path, "sights", i))
+            if sight.id in sight_ids:
+                first = sight_ids[sight.id]
+                self.problems.append(
+                    at.problem(
+                        f"duplicate sight id {sight.id!r} (also at {first.file.name}:"
+                        f"{first.file.line_of(first.path)})",
+                        "id",
+                    )
+                )
+            sight_ids[sight.id] = at
+            self.ref(at, sources, sight.source, "source", "source")
+            if sight.location is not None:
+                self.ref(at, sources, sight.location.source, "source", "location", "source")
+            for j, theme in enumerate(sight.themes):
+                self.ref(at, themes, theme, "theme", "themes", j)
+            self.aliases_of(f"sight {sight.id}", sight.name, sight.aliases, at)
+
+
+def _merge(models: list[KnowledgeFile], section: str) -> tuple[Any, ...]:
+    return tuple(item for model in models for item in getattr(model, section))
+
+
+def load_knowledge(paths: Sequence[Path]) -> KnowledgeBase:
+    """Load, validate and merge the knowledge; raise ``KnowledgeError`` listing every problem."""
+    files = find_files(paths)
+    problems: list[Problem] = []
+    if not files:
+        names = ", ".join(str(p) for p in paths)
+        raise KnowledgeError([Problem(names or ".", 1, "no .yaml files found")])
+    parsed_ok: list[tuple[ParsedFile, KnowledgeFile]] = []
+    digest = hashlib.sha256()
+    for path in files:
+        parsed = read_yaml(path, _display(path))
+        model = _validate(parsed) if parsed.data is not None else None
+        problems.extend(parsed.problems)
+        if model is not None:
+            parsed_ok.append((parsed, model))
+        if path.is_file():
+            digest.update(path.read_bytes())
+    problems.extend(_Checker(parsed_ok).run())
+    if problems:
+        raise KnowledgeError(problems)
+    models = [m for _, m in parsed_ok]
+    languages = [m.language for m in models if m.language is not None]
+    language = schema.Language(
+        stopwords=[w for lang in languages for w in lang.stopwords],
+        number_words={k: v for lang in languages for k, v in lang.number_words.items()},
+    )
+    return KnowledgeBase(
+        sources=_merge(models, "sources"),
+        clusters=tuple(sorted(_merge(models, "clusters"), key=lambda c: c.rank)),
+        other_clusters=tuple(sorted(_merge(models, "other_clusters"), key=lambda c: c.rank)),
+        economies=_merge(models, "economies"),
+        themes=_merge(models, "themes"),
+        measures=_merge(models, "measures"),
+        general=_merge(models, "general"),
+        intents=_merge(models, "intents"),
+        smalltalk=_merge(models, "smalltalk"),
+        unsupported=_merge(models, "unsupported"),
+        language=language,
+        files=tuple(str(f) for f in files),
+        fingerprint=digest.hexdigest()[:12],
+    )

@@ -1,0 +1,168 @@
+"""Reading one YAML file into plain data while remembering the line of every value.
+
+PyYAML's constructors forget where values came from, and they accept duplicate keys silently.
+So the file is only *composed* into nodes (C parser when present), and the nodes are turned
+into data here: duplicate keys are refused, tags other than YAML's core types are refused
+(no ``!!python/...``), and each value's path is mapped to its line for error messages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.constructor import SafeConstructor
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+MAX_FILE_BYTES = 1_000_000  # a knowledge file is hand-written; anything larger is a mistake
+_MAX_NODES = 200_000  # guards against alias bombs ("billion laughs") expanding in memory
+
+try:  # pragma: no branch - depends on how PyYAML was built
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
+_CORE = "tag:yaml.org,2002:"
+_SCALAR_TAGS = {f"{_CORE}{t}" for t in ("str", "int", "float", "bool", "null")}
+_TIMESTAMP = f"{_CORE}timestamp"
+
+Path_ = tuple[str | int, ...]
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong with the knowledge, where an admin can find it."""
+
+    file: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.message}"
+
+
+@dataclass
+class ParsedFile:
+    """A file's data and the line of each value, keyed by its path in the data."""
+
+    name: str
+    data: Any = None
+    lines: dict[Path_, int] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+    def line_of(self, path: Path_) -> int:
+        """The line of the deepest known prefix of ``path`` (a missing key: its mapping)."""
+        for end in range(len(path), -1, -1):
+            line = self.lines.get(path[:end])
+            if line is not None:
+                return line
+        return 1
+
+
+class _Builder:
+    def __init__(self, parsed: ParsedFile) -> None:
+        self.parsed = parsed
+        self.constructor = SafeConstructor()
+        self.count = 0
+
+    def problem(self, node: Node, message: str) -> None:
+        message = message.replace(_CORE, "!!")
+        self.parsed.problems.append(Problem(self.parsed.name, node.start_mark.line + 1, message))
+
+    def build(self, node: Node, path: Path_) -> Any:
+        self.count += 1
+        if self.count > _MAX_NODES:
+            raise _TooBig
+        self.parsed.lines.setdefault(path, node.start_mark.line + 1)
+        if isinstance(node, MappingNode):
+            return self.mapping(node, path)
+        if isinstance(node, SequenceNode):
+            if node.tag != f"{_CORE}seq":
+                self.problem(node, f"tag {node.tag} is not allowed; write a plain list")
+                return None
+            return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+        assert isinstance(node, ScalarNode)
+        if node.tag == _TIMESTAMP:
+            return str(node.value)  # an unquoted date is kept as the text the admin wrote
+        if node.tag not in _SCALAR_TAGS:
+            self.problem(node, f"tag {node.tag} is not allowed; only plain values are")
+            return None
+        return self.constructor.construct_object(node)
+
+    def mapping(self, node: MappingNode, path: Path_) -> dict[str, Any] | None:
+        if node.tag != f"{_CORE}map":
+            self.problem(node, f"tag {node.tag} is not allowed; write a plain mapping")
+            return None
+        result: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, ScalarNode) or key_node.tag not in _SCALAR_TAGS:
+                self.problem(key_node, "a key must be a plain word")
+                continue
+            key = str(key_node.value)
+            if key == "<<":
+                self.problem(key_node, "merge keys (<<) are not supported; repeat the values")
+                continue
+            if key in result:
+                first = self.parsed.lines.get((*path, key), 0)
+                self.problem(key_node, f"duplicate key '{key}' (first on line {first})")
+                continue
+            self.parsed.lines[(*path, key)] = key_node.start_mark.line + 1
+            result[key] = self.build(value_node, (*path, key))
+        return result
+
+
+class _TooBig(Exception):
+    pass
+
+
+def read_yaml(path: Path, display: str) -> ParsedFile:
+    """Parse one file; problems are collected, never raised."""
+    parsed = ParsedFile(display)
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            parsed.problems.append(
+                Problem(display, 1, f"file is {size} bytes, over the {MAX_FILE_BYTES} limit")
+            )
+            return parsed
+        raw = path.read_bytes()
+    except OSError as exc:
+        parsed.problems.append(Problem(display, 1, f"cannot read file: {exc.strerror}"))
+        return parsed
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        parsed.problems.append(Problem(display, line, "not valid UTF-8 text"))
+        return parsed
+    try:
+        root = yaml.compose(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else 1
+        reason = exc.problem or "invalid YAML"
+        offending = text.splitlines()[line - 1 : line]
+        if offending and "\t" in offending[0]:
+            reason += " (tabs cannot indent YAML; use spaces)"
+        parsed.problems.append(Problem(display, line, f"YAML syntax error: {reason}"))
+        return parsed
+    except yaml.YAMLError as exc:
+        parsed.problems.append(Problem(display, 1, f"YAML error: {exc}"))
+        return parsed
+    if root is None:
+        parsed.problems.append(Problem(display, 1, "file is empty; expected a mapping of sections"))
+        return parsed
+    if not isinstance(root, MappingNode):
+        parsed.problems.append(
+            Problem(display, root.start_mark.line + 1, "top level must be a mapping of sections")
+        )
+        return parsed
+    builder = _Builder(parsed)
+    try:
+        parsed.data = builder.build(root, ())
+    except _TooBig:
+        parsed.problems.append(Problem(display, 1, "too many values (alias expansion?)"))
+        parsed.data = None
+    return parsed

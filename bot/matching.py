@@ -1,0 +1,342 @@
+"""From a traveller's question to an ``Interpretation``: what it asks and about what.
+
+Two kinds of evidence are combined:
+- *what* the question names (clusters, sights, economies, themes, measures, ranks), found
+  through the index, typo-tolerant;
+- *how* it asks (intent cues): the intents' keywords and example phrases from the knowledge
+  YAML, so admins teach new phrasings without code.
+
+The decision is a short, ordered set of readings (out-of-scope first, then what the named
+things allow, then follow-ups from the chat's context); a question that fits none is
+``unknown``. A question naming something the knowledge does not hold must never be answered
+about something nearby: words the knowledge does not know block the use of context and of a
+bare overview.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from bot.dialogue import ChatContext
+from bot.index import Entity, Index, Mention, knowledge_entries
+from bot.knowledge import KnowledgeBase
+from bot.ordinals import RankReader, RankRef
+from bot.text import is_cjk, normalise, tokenise
+
+MAX_QUESTION_CHARS = 600  # longer messages are read from their start; nobody asks 4 KB questions
+_PLACE_KINDS = frozenset({"cluster", "sight", "economy", "other"})
+_CONTENT_KINDS = _PLACE_KINDS | {"theme", "measure", "general", "unsupported"}
+_CUE_INTENTS = ("rank", "sights", "overview", "stat", "superlative", "reverse", "compare",
+                "general", "list")
+_CLUSTER_INTENTS = ("rank", "sights", "overview", "stat", "compare")
+_EXAMPLE_WEIGHT = 0.35
+# How much a question's intent may be taken from the chat's previous answer.
+_INHERITABLE = ("rank", "sights", "overview", "stat")
+
+
+@dataclass(frozen=True)
+class Interpretation:
+    """What the question asks; ``clusters`` most relevant first."""
+
+    intent: str
+    confidence: float
+    clusters: tuple[str, ...] = ()
+    sights: tuple[str, ...] = ()
+    themes: tuple[str, ...] = ()
+    measures: tuple[str, ...] = ()
+    economies: tuple[str, ...] = ()
+    others: tuple[int, ...] = ()
+    general: tuple[str, ...] = ()
+    rank: RankRef | None = None
+    smalltalk: str | None = None
+    unsupported: tuple[str, ...] = ()
+    unknown_words: tuple[str, ...] = ()
+    candidates: tuple[str, ...] = ()
+    from_context: bool = False
+    cues: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class _Evidence:
+    tokens: list[str]
+    fuzzy: bool
+    mentions: list[Mention]
+    found: dict[str, list[str]]  # kind -> ids in order of appearance
+    ambiguous: list[tuple[str, ...]]  # cluster groups named by one shared alias
+    cues: dict[str, float]
+    unknown: list[str]
+    ranks: list[RankRef]
+
+    def ids(self, kind: str) -> list[str]:
+        return self.found.get(kind, [])
+
+    def best_cue(self, allowed: tuple[str, ...]) -> tuple[str | None, float]:
+        scored = [(self.cues.get(i, 0.0), -allowed.index(i), i) for i in allowed]
+        score, _, intent = max(scored)
+        return (intent, score) if score > 0 else (None, 0.0)
+
+
+def _unique(items: list[str]) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
+class Matcher:
+    """Built once per knowledge; ``interpret`` is pure and safe to call from any task."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+        self.index = Index.build(knowledge_entries(kb))
+        self.ranks = RankReader(kb.language.number_words)
+        self.example_cues = self._example_cues()
+
+    def _example_cues(self) -> dict[str, dict[str, float]]:
+        """Words of the intents' example phrases that point at few intents."""
+        seen: dict[str, set[str]] = defaultdict(set)
+        for intent in self.kb.intents:
+            for example in intent.examples:
+                tokens = tokenise(normalise(example), self.index.known)
+                named = self._named_spans(tokens)
+                for i, token in enumerate(tokens):
+                    if i not in named and not token.isdigit():
+                        seen[token].add(intent.id)
+        return {
+            token: {intent: _EXAMPLE_WEIGHT for intent in intents}
+            for token, intents in seen.items()
+            if len(intents) <= 2
+        }
+
+    def _named_spans(self, tokens: list[str]) -> set[int]:
+        covered: set[int] = set()
+        for m in self.index.mentions(tokens, [False] * len(tokens)):
+            if m.entity.kind in _PLACE_KINDS or m.entity.kind in ("stop", "number"):
+                covered.update(range(m.start, m.end))
+        return covered
+
+    # -- evidence -------------------------------------------------------------------------
+
+    def _tokens(self, normalised: str) -> tuple[list[str], list[bool]]:
+        tokens: list[str] = []
+        fuzzy: list[bool] = []
+        for token in tokenise(normalised, self.index.known):
+            corrected = None if self.index.known(token) else self.index.correct(token)
+            tokens.append(corrected or token)
+            fuzzy.append(corrected is not None)
+        return tokens, fuzzy
+
+    def _evidence(self, normalised: str) -> _Evidence:
+        tokens, fuzzy = self._tokens(normalised)
+        mentions = list(self.index.mentions(tokens, fuzzy))
+        # A name inside a longer name ("Shenzhen" in "Shenzhen drone shows") is not a
+        # mention of its own; other kinds (intent words, themes) are cues and all count.
+        places = sorted(
+            (m for m in mentions if m.entity.kind in _CONTENT_KINDS),
+            key=lambda m: (-m.length, m.start),
+        )
+        kept: list[Mention] = []
+        spans: list[tuple[int, int]] = []
+        for m in places:
+            inside = any(a <= m.start and m.end <= b and (b - a) > m.length for a, b in spans)
+            if not inside:
+                kept.append(m)
+                spans.append((m.start, m.end))
+        kept.sort(key=lambda m: m.start)
+        found: dict[str, list[str]] = defaultdict(list)
+        by_span: dict[tuple[int, int], list[str]] = defaultdict(list)
+        for m in kept:
+            found[m.entity.kind].append(m.entity.id)
+            if m.entity.kind == "cluster":
+                by_span[(m.start, m.end)].append(m.entity.id)
+        ambiguous = [tuple(ids) for ids in by_span.values() if len(set(ids)) > 1]
+        for kind in list(found):
+            found[kind] = _unique(found[kind])
+
+        cues: dict[str, float] = defaultdict(float)
+        covered: set[int] = set()
+        for m in mentions:
+            covered.update(range(m.start, m.end))
+            if m.entity.kind == "intent":
+                cues[m.entity.id] += 1.0 + 0.5 * (m.length - 1)
+            elif m.entity.kind == "smalltalk":
+                found["smalltalk"] = _unique([*found["smalltalk"], m.entity.id])
+        for i, token in enumerate(tokens):
+            for intent, weight in self.example_cues.get(token, {}).items():
+                cues[intent] += weight
+                covered.add(i)
+        unknown = [
+            t for i, t in enumerate(tokens)
+            if i not in covered and not t[0].isdigit() and self._meaningful(t)
+        ]
+        return _Evidence(
+            tokens=tokens,
+            fuzzy=any(fuzzy),
+            mentions=mentions,
+            found=dict(found),
+            ambiguous=ambiguous,
+            cues=dict(cues),
+            unknown=unknown,
+            ranks=self.ranks.find(normalised),
+        )
+
+    @staticmethod
+    def _meaningful(token: str) -> bool:
+        if is_cjk(token[0]):
+            return len(token) > 1
+        return len(token) > 2
+
+    # -- decision -------------------------------------------------------------------------
+
+    def interpret(self, text: str, context: ChatContext | None = None) -> Interpretation:
+        normalised = normalise(text[:MAX_QUESTION_CHARS])
+        if not normalised.strip(" #%.,'’"):
+            return Interpretation("unknown", 0.0)
+        ev = self._evidence(normalised)
+        result = self._decide(ev, context)
+        return result
+
+    def _base(self, ev: _Evidence, intent: str, confidence: float, **fields: object) -> Interpretation:
+        if ev.fuzzy:
+            confidence *= 0.9
+        values: dict[str, object] = {
+            "themes": tuple(ev.ids("theme")),
+            "measures": tuple(ev.ids("measure")),
+            "economies": tuple(ev.ids("economy")),
+            "general": tuple(ev.ids("general")),
+            "unknown_words": tuple(ev.unknown),
+            "cues": dict(ev.cues),
+        }
+        values.update(fields)
+        return Interpretation(intent, round(min(confidence, 1.0), 3), **values)  # type: ignore[arg-type]
+
+    def _decide(self, ev: _Evidence, context: ChatContext | None) -> Interpretation:
+        kb = self.kb
+        clusters = list(ev.ids("cluster"))
+        sights = ev.ids("sight")
+        for sight_id in sights:
+            owner = kb.sight_by_id[sight_id][0].id
+            if owner not in clusters:
+                clusters.append(owner)
+        rank = ev.ranks[0] if ev.ranks else None
+        has_content = bool(clusters or rank or any(ev.ids(k) for k in _CONTENT_KINDS))
+
+        if ev.ids("unsupported"):
+            return self._base(ev, "unknown", 0.2, clusters=(), unsupported=tuple(ev.ids("unsupported")))
+        if ev.ids("smalltalk") and not has_content and not self._asks(ev):
+            return self._base(ev, "smalltalk", 0.95, smalltalk=ev.ids("smalltalk")[0])
+
+        economies = ev.ids("economy")
+        country_cue = ev.cues.get("general", 0.0)
+        if economies and not clusters:
+            if country_cue or rank or ev.cues.get("rank") or ev.cues.get("list"):
+                return self._base(ev, "general", 0.85, rank=rank)
+            in_top = _unique([c.id for e in economies for c in kb.clusters_in(e)])
+            if not in_top:
+                return self._base(ev, "unknown", 0.2)
+            if len(in_top) > 1:
+                return self._base(ev, "clarify", 0.5, candidates=tuple(in_top))
+            clusters = in_top
+
+        others = [int(r) for r in ev.ids("other")]
+        if others and not clusters:
+            other_cues = {k: v for k, v in ev.cues.items() if k not in ("rank", "general", "list")}
+            if ev.ids("measure") or ev.ids("theme") or any(v >= 1 for v in other_cues.values()):
+                return self._base(ev, "unknown", 0.2, others=tuple(others))
+            return self._base(ev, "rank", 0.8, others=tuple(others))
+
+        if ev.ambiguous and len(set(clusters) - set(ev.ambiguous[0])) == 0:
+            return self._base(ev, "clarify", 0.5, candidates=ev.ambiguous[0])
+
+        if len(clusters) >= 2:
+            return self._base(ev, "compare", 0.9, clusters=tuple(clusters), sights=tuple(sights))
+        if len(clusters) == 1:
+            return self._about_one(ev, clusters[0], sights, rank, context)
+        return self._about_none(ev, rank, context)
+
+    def _asks(self, ev: _Evidence) -> bool:
+        return any(ev.cues.get(i, 0.0) >= 1.0 for i in _CUE_INTENTS)
+
+    def _about_one(
+        self,
+        ev: _Evidence,
+        cluster: str,
+        sights: list[str],
+        rank: RankRef | None,
+        context: ChatContext | None,
+        from_context: bool = False,
+    ) -> Interpretation:
+        confidence = 0.8 if from_context else 0.92
+        common: dict[str, object] = {
+            "clusters": (cluster,),
+            "sights": tuple(sights),
+            "rank": rank,
+            "from_context": from_context,
+        }
+        if rank is not None or ev.cues.get("rank", 0) >= 1 and not ev.ids("measure"):
+            if not (ev.cues.get("sights", 0) > ev.cues.get("rank", 0)):
+                return self._base(ev, "rank", confidence, **common)
+        if ev.cues.get("compare", 0) >= 1 and context and context.clusters and not from_context:
+            previous = context.clusters[0]
+            if previous != cluster:
+                common["clusters"] = (previous, cluster)
+                return self._base(ev, "compare", 0.8, **common)
+        intent, score = ev.best_cue(("sights", "stat", "overview", "reverse", "superlative"))
+        if ev.ids("measure") and intent not in ("sights",):
+            return self._base(ev, "stat", confidence, **common)
+        if ev.ids("theme") and intent in (None, "reverse", "superlative"):
+            return self._base(ev, "reverse", confidence, **common)
+        if intent == "superlative":
+            intent = "stat" if ev.ids("measure") else "overview"
+        if intent == "reverse":
+            intent = "sights"
+        if intent is None and sights:
+            return self._base(ev, "sights", confidence, **common)
+        if intent is None:
+            if ev.unknown and not from_context:
+                # "tokyo nightlife": a topic the knowledge does not hold, about a known place
+                return self._base(ev, "unknown", 0.25, clusters=())
+            if context and context.intent in _INHERITABLE and not from_context:
+                measures = ev.ids("measure") or list(context.measures)
+                return self._base(ev, context.intent, 0.75, clusters=(cluster,),
+                                  sights=tuple(sights), rank=rank, from_context=True,
+                                  measures=tuple(measures))
+            intent = "overview"
+        return self._base(ev, intent, confidence * (1.0 if score >= 1 else 0.9), **common)
+
+    def _about_none(
+        self, ev: _Evidence, rank: RankRef | None, context: ChatContext | None
+    ) -> Interpretation:
+        kb = self.kb
+        cues = ev.cues
+        if rank is not None and not rank.top:
+            if rank.n in kb.cluster_by_rank:
+                return self._base(ev, "rank", 0.9, clusters=(kb.cluster_by_rank[rank.n].id,),
+                                  rank=rank)
+            if rank.n in kb.other_by_rank:
+                return self._base(ev, "rank", 0.8, others=(rank.n,), rank=rank)
+            return self._base(ev, "unknown", 0.2, rank=rank)
+        reverse_wins = cues.get("reverse", 0) > cues.get("superlative", 0)
+        if ev.ids("measure") and not (ev.ids("theme") and reverse_wins):
+            return self._base(ev, "superlative", 0.88)
+        if ev.ids("theme"):
+            return self._base(ev, "reverse", 0.88)
+        if ev.ids("general"):
+            return self._base(ev, "general", 0.88)
+        if rank is not None and rank.top:
+            count = min(rank.n, len(kb.clusters))
+            return self._base(ev, "list", 0.9, clusters=tuple(c.id for c in kb.clusters[:count]),
+                              rank=rank)
+        intent, score = ev.best_cue(_CUE_INTENTS)
+        usable_context = context is not None and bool(context.clusters) and not ev.unknown
+        if intent in _CLUSTER_INTENTS and usable_context and score >= 0.7:
+            assert context is not None
+            if intent == "compare" and len(context.clusters) > 1:
+                return self._base(ev, "compare", 0.75, clusters=context.clusters, from_context=True)
+            if intent != "compare":
+                return self._about_one(ev, context.clusters[0], [], rank, context, from_context=True)
+        if intent == "general" and score >= 1:
+            return self._base(ev, "general", 0.8)
+        if intent in ("list", "rank") and score >= 1 and not ev.unknown:
+            return self._base(ev, "list", 0.85, clusters=tuple(c.id for c in kb.clusters))
+        if intent in ("sights", "overview") and score >= 1 and not ev.unknown:
+            return self._base(ev, "clarify", 0.4, candidates=tuple(c.id for c in kb.clusters))
+        return self._base(ev, "unknown", 0.1)

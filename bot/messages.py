@@ -1,0 +1,84 @@
+"""Every sentence travelbot says that does not come from the knowledge, in one catalogue.
+
+Kept apart from the code that uses them so that answers in other languages can be added as
+another catalogue, chosen by Telegram's ``language_code``.
+"""
+
+from __future__ import annotations
+
+EN: dict[str, str] = {
+    "welcome": (
+        "Hi! I'm travelbot. I know the world's top five innovation clusters of WIPO's "
+        "Global Innovation Index 2025: their ranks, figures, everyday tech and the tech "
+        "sights worth a visit. Ask me anything, in any language, or tap a cluster."
+    ),
+    "help": (
+        "Ask me things like: “which city is number 2?”, “what to see in Seoul”, "
+        "“where can I ride a driverless train?”, “Tokyo vs Seoul patents”, "
+        "“who publishes the GII?”. Typos and local scripts (東京, 서울, 深圳) are fine."
+    ),
+    "help_commands": (
+        "Commands: /top the ranking · /sights PLACE · /cluster PLACE · /compare A B · "
+        "/sources · /help"
+    ),
+    "identity": (
+        "I'm travelbot, a bot that answers from one article on WIPO's Global Innovation Index "
+        "2025 and a few checked facts. I don't browse the web and I don't make things up."
+    ),
+    "thanks": "You're welcome! Safe travels. Ask me anything else about the top innovation clusters.",
+    "goodbye": "Bye, and enjoy the trip!",
+    "greeting": "Hello! Ask me about the top innovation clusters: ranks, figures or what to see.",
+    "unknown": "I don't know that: it isn't in what I know.",
+    "unknown_topic": "I don't know about {topic}: my sources don't cover it.",
+    "unknown_rank": "I don't know which cluster is No.{n}: I know the ranks 1 to {last}.",
+    "unknown_other": (
+        "I don't know more about {name} than its rank: press reports of WIPO's table put it "
+        "at No.{rank}."
+    ),
+    "can_answer": (
+        "I can tell you the ranking of the top five innovation clusters, their figures, "
+        "everyday tech and the tech sights to visit, and facts about the GII itself."
+    ),
+    "clarify": "Did you mean…",
+    "clarify_which": "Which cluster do you mean?",
+    "empty": "Send me a question in words, for example: “what to see in Tokyo?”",
+    "non_text": "I can only read text. Ask me about the top innovation clusters, e.g. “what to see in Seoul?”",
+    "error": "Sorry, something went wrong on my side. Please try again.",
+    "slow_down": "You're sending messages very fast; I'll answer the next one in a moment.",
+    "rank_is": "{name} is No.{rank} of the GII 2025's top innovation clusters.",
+    "rank_top_yes": "Yes: {name} is in the top {n}, at No.{rank}.",
+    "rank_top_no": "No: {name} is No.{rank}, outside the top {n}.",
+    "rank_holder": "No.{rank} is {name}.",
+    "rank_other": "No.{rank} is {name}, according to press reports of WIPO's table (not read from WIPO directly).",
+    "list_title": "The GII 2025's top {n} science and technology clusters:",
+    "list_more": "Ranks 6–10, as reported by the press: {names}.",
+    "sights_title": "What to see in {name}:",
+    "sight_title": "{name} ({cluster}):",
+    "overview_tech": "Everyday tech:",
+    "figures_title": "{name} in figures:",
+    "no_figures": "I have no figures about {name} for that.",
+    "superlative": "{name} leads:",
+    "superlative_others": "Among the top five: {rest}.",
+    "reverse_title": "Where to find {themes}:",
+    "reverse_none": "I don't know a place for {themes} in the top five clusters.",
+    "compare_title": "{a} vs {b}:",
+    "general_title": "About the Global Innovation Index (GII) 2025:",
+    "economy_rank": "{name} is No.{rank} in the GII 2025 economy ranking{score}.",
+    "economy_no_rank": "I don't know {name}'s place in the GII 2025 economy ranking; I know the top 10.",
+    "economy_top": "The GII 2025 economy ranking, top {n}:",
+    "economy_holder": "No.{rank} in the GII 2025 economy ranking is {name}{score}.",
+    "map": "📍 Map",
+    "source": "Source",
+    "sources": "Sources",
+    "button_sights": "Sights",
+    "button_figures": "Rank & figures",
+    "button_compare": "Compare",
+    "button_about": "About",
+    "compare_pick": "Compare {name} with…",
+    "sources_title": "Where my facts come from:",
+}
+
+
+def t(key: str, **values: object) -> str:
+    """The catalogue sentence ``key`` with ``values`` filled in."""
+    return EN[key].format(**values)

@@ -1,0 +1,124 @@
+"""Normalisation and tokenising shared by the index (for aliases) and the matcher (for questions).
+
+Both sides must go through the same functions, otherwise an alias written ``Pékin`` in the YAML
+would never meet a traveller's ``pekin``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Iterable
+from functools import lru_cache
+
+# Scripts written without spaces between words: a run of these characters is segmented
+# against the known vocabulary instead of being split on whitespace. Hangul is spaced, but
+# particles stick to nouns (서울에서), so it is segmented the same way.
+_CJK_RANGES: tuple[tuple[int, int], ...] = (
+    (0x3040, 0x30FF),  # Hiragana, Katakana
+    (0x31F0, 0x31FF),  # Katakana phonetic extensions
+    (0x3400, 0x4DBF),  # CJK extension A
+    (0x4E00, 0x9FFF),  # CJK unified ideographs
+    (0xF900, 0xFAFF),  # CJK compatibility ideographs
+    (0xAC00, 0xD7AF),  # Hangul syllables
+    (0x1100, 0x11FF),  # Hangul jamo
+    (0x3130, 0x318F),  # Hangul compatibility jamo
+)
+# Katakana middle dot and prolonged sound mark belong inside words.
+_CJK_INNER = {"\u30fb", "\u30fc"}
+_MAX_SEGMENT = 12  # longest vocabulary entry tried by maximum matching, in characters
+_REPEATS = re.compile(r"([^\W\d_])\1{2,}")  # "tokyooo", "hiiii": three or more of one letter
+# A number keeps its decimal point and thousands separators (5.4, 12,000); a word is letters.
+_WORD = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+")
+
+
+def is_cjk(char: str) -> bool:
+    code = ord(char)
+    return any(lo <= code <= hi for lo, hi in _CJK_RANGES) or char in _CJK_INNER
+
+
+def _is_latin_base(char: str) -> bool:
+    # Accents are dropped only after Latin, Greek and Cyrillic letters; Japanese voicing
+    # marks (が = か + U+3099) are combining marks too and must stay.
+    return ord(char) < 0x0530
+
+
+@lru_cache(maxsize=8192)
+def normalise(text: str) -> str:
+    """Fold a string to the form both aliases and questions are compared in.
+
+    NFKC folds fullwidth (ＴＯＫＹＯ) and mathematical letters; case is folded; accents on
+    Latin letters are dropped (Pékin → pekin); anything that is neither a letter, a digit
+    nor CJK (punctuation, emoji, symbols, control and zero-width characters) becomes a
+    space; runs of three or more equal characters shrink to one.
+    """
+    text = unicodedata.normalize("NFKC", text).casefold()
+    out: list[str] = []
+    previous = ""
+    for char in unicodedata.normalize("NFD", text):
+        category = unicodedata.category(char)
+        if category == "Mn":
+            if _is_latin_base(previous):
+                continue
+            out.append(char)
+            continue
+        if char.isalnum() or is_cjk(char):
+            out.append(char)
+        elif char in "#%.,'’":
+            # kept for numbers ("#2", "5.4%", "12,000") and contractions; tokenise() drops them
+            out.append(char)
+        else:
+            out.append(" ")
+        previous = char
+    folded = unicodedata.normalize("NFC", "".join(out))
+    folded = _REPEATS.sub(r"\1", folded)
+    return " ".join(folded.split())
+
+
+def _split_runs(chunk: str) -> list[tuple[str, bool]]:
+    """Split a whitespace-free chunk into alternating runs of CJK and other characters."""
+    runs: list[tuple[str, bool]] = []
+    for char in chunk:
+        cjk = is_cjk(char)
+        if runs and runs[-1][1] == cjk:
+            runs[-1] = (runs[-1][0] + char, cjk)
+        else:
+            runs.append((char, cjk))
+    return runs
+
+
+def segment_cjk(run: str, known: Callable[[str], bool]) -> list[str]:
+    """Forward maximum matching: the longest known word at each position, else one character."""
+    tokens: list[str] = []
+    i = 0
+    while i < len(run):
+        for j in range(min(len(run), i + _MAX_SEGMENT), i, -1):
+            if j - i > 1 and known(run[i:j]):
+                tokens.append(run[i:j])
+                i = j
+                break
+        else:
+            tokens.append(run[i])
+            i += 1
+    return tokens
+
+
+def tokenise(normalised: str, known: Callable[[str], bool] | None = None) -> list[str]:
+    """Split normalised text into tokens: Latin words, numbers, and CJK words.
+
+    ``known`` tells whether a CJK string is a vocabulary word, for segmenting questions.
+    Without it a CJK run stays one token: that is how the vocabulary itself is built
+    from aliases and keywords (東京 is one word, not two characters).
+    """
+    tokens: list[str] = []
+    for chunk in normalised.split(" "):
+        for run, cjk in _split_runs(chunk):
+            if cjk:
+                tokens.extend(segment_cjk(run, known) if known else [run])
+                continue
+            tokens.extend(_WORD.findall(run))
+    return tokens
+
+
+def words_of(phrases: Iterable[str]) -> list[list[str]]:
+    return [tokenise(normalise(p)) for p in phrases]
