@@ -10,10 +10,12 @@ from urllib.parse import quote_plus
 
 from bot import actions
 from bot.answer import Action, Answer, Line, Pin, Span, bold, italic, text
+from bot.index import alias_texts
 from bot.knowledge import KnowledgeBase
 from bot.knowledge.schema import Cluster, Sight, Stat
 from bot.matching import Interpretation
 from bot.messages import t
+from bot.text import normalise, tokenise
 
 MAP_SEARCH = "https://www.google.com/maps/search/?api=1&query="
 _MAX_SIGHTS_LISTED = 8
@@ -45,15 +47,30 @@ class _Builder:
         if buttons:
             self.rows.append(tuple(buttons))
 
-    def done(self, intent: str, clusters: tuple[str, ...] | list[str], confidence: float,
-             pin: Pin | None = None, map_link: str | None = None) -> Answer:
-        return Answer(intent, tuple(clusters), confidence, tuple(self.lines), tuple(self.sources),
-                      tuple(self.rows), pin, map_link)
+    def done(
+        self,
+        intent: str,
+        clusters: tuple[str, ...] | list[str],
+        confidence: float,
+        pin: Pin | None = None,
+        map_link: str | None = None,
+    ) -> Answer:
+        return Answer(
+            intent,
+            tuple(clusters),
+            confidence,
+            tuple(self.lines),
+            tuple(self.sources),
+            tuple(self.rows),
+            pin,
+            map_link,
+        )
 
 
 class Answerer:
     def __init__(self, kb: KnowledgeBase) -> None:
         self.kb = kb
+        self._sight_words: dict[str, set[str]] = {}
 
     def answer(self, it: Interpretation) -> Answer:
         handler = getattr(self, f"_{it.intent}")
@@ -160,7 +177,9 @@ class Answerer:
     def _overview(self, it: Interpretation) -> Answer:
         cluster = self.kb.cluster_by_id[it.clusters[0]]
         b = _Builder()
-        b.add(bold(cluster.name), f": No.{cluster.rank} in the GII 2025. ", italic(cluster.headline))
+        b.add(
+            bold(cluster.name), f": No.{cluster.rank} in the GII 2025. ", italic(cluster.headline)
+        )
         b.cite(cluster.rank_source)
         b.add(cluster.summary.text)
         b.cite(cluster.summary.source)
@@ -207,15 +226,20 @@ class Answerer:
     def figures(self, cluster_id: str) -> Answer:
         return self._stat(Interpretation("stat", 1.0, clusters=(cluster_id,)))
 
-    def _leaders(self, measure: str) -> list[tuple[Cluster, Stat]]:
-        pairs = [(c, s) for c in self.kb.clusters for s in c.stats if s.measure == measure]
+    def _leaders(self, measure: str, scope: tuple[str, ...]) -> list[tuple[Cluster, Stat]]:
+        """Clusters by a measure: a global position from the sources first, then the value.
+        Within a scope (e.g. the Asian clusters) only values compare: positions are global."""
+        clusters = [self.kb.cluster_by_id[c] for c in scope] or list(self.kb.clusters)
+        pairs = [(c, s) for c in clusters for s in c.stats if s.measure == measure]
+        if scope:
+            return sorted(pairs, key=lambda p: (-(p[1].value or 0), p[0].rank))
         return sorted(pairs, key=lambda p: (p[1].position or 999, -(p[1].value or 0), p[0].rank))
 
     def _superlative(self, it: Interpretation) -> Answer:
         b = _Builder()
         leaders: list[str] = []
         for measure in it.measures:
-            ranked = self._leaders(measure)
+            ranked = self._leaders(measure, it.candidates)
             if not ranked:
                 continue
             cluster, stat = ranked[0]
@@ -224,8 +248,11 @@ class Answerer:
             b.cite(stat.source)
             if stat.article_says:
                 b.add(italic(f"(the article says: {stat.article_says})"))
-            rest = [f"{c.name} {s.text.split(' of ')[0].split(',')[0]}" for c, s in ranked[1:4]
-                    if s.value is not None]
+            rest = [
+                f"{c.name} {s.text.split(' of ')[0].split(',')[0]}"
+                for c, s in ranked[1:4]
+                if s.value is not None
+            ]
             if rest:
                 b.add(t("superlative_others", rest="; ".join(rest)))
                 b.cite(*(s.source for _, s in ranked[1:4] if s.value is not None))
@@ -240,12 +267,18 @@ class Answerer:
         themes = list(it.themes)
         names = " / ".join(kb.theme_by_id[x].name for x in themes)
         scope = [kb.cluster_by_id[c] for c in it.clusters] or list(kb.clusters)
+        words = set(it.words)
         scored: list[tuple[int, int, Cluster, list[Sight], list[str]]] = []
         for cluster in scope:
-            sights = [s for s in cluster.sights if set(s.themes) & set(themes)]
+            ranked = sorted(
+                ((self._sight_score(s, themes, words), s) for s in cluster.sights),
+                key=lambda p: -p[0],
+            )
+            sights = [s for score, s in ranked if score > 0 and set(s.themes) & set(themes)]
             tech = [x.text for x in cluster.everyday_tech if set(x.themes) & set(themes)]
+            best = ranked[0][0] if sights else 0
             if sights or tech:
-                scored.append((-len(sights), cluster.rank, cluster, sights, tech))
+                scored.append((-best, cluster.rank, cluster, sights, tech))
         b = _Builder()
         if not scored:
             b.add(t("reverse_none", themes=names))
@@ -266,6 +299,15 @@ class Answerer:
         confidence = it.confidence if scored[0][3] else it.confidence * 0.9
         return b.done("reverse", [x[2].id for x in scored], confidence)
 
+    def _sight_score(self, sight: Sight, themes: list[str], words: set[str]) -> int:
+        """Themes shared count double; words of the question found in the sight's own
+        description break ties ("robotaxi" names Apollo's robotaxis, not Waymo's cars)."""
+        own = self._sight_words.get(sight.id)
+        if own is None:
+            described = " ".join([sight.name, sight.what, *alias_texts(sight.aliases)])
+            own = self._sight_words[sight.id] = set(tokenise(normalise(described)))
+        return 2 * len(set(sight.themes) & set(themes)) + len(words & own)
+
     def _compare(self, it: Interpretation) -> Answer:
         kb = self.kb
         a, c = (kb.cluster_by_id[x] for x in it.clusters[:2])
@@ -279,8 +321,10 @@ class Answerer:
                 self._stat_line(b, stat, prefix="  • ")
             if it.measures and not stats:
                 b.add("  • ", t("no_figures", name=cluster.name))
-        b.row(Action(f"{a.name}: {t('button_sights')}", actions.encode("sights", a.id)),
-              Action(f"{c.name}: {t('button_sights')}", actions.encode("sights", c.id)))
+        b.row(
+            Action(f"{a.name}: {t('button_sights')}", actions.encode("sights", a.id)),
+            Action(f"{c.name}: {t('button_sights')}", actions.encode("sights", c.id)),
+        )
         return b.done("compare", (a.id, c.id), it.confidence)
 
     def compare_choices(self, cluster_id: str) -> Answer:
@@ -289,19 +333,27 @@ class Answerer:
         b.add(t("compare_pick", name=cluster.name))
         for other in self.kb.clusters:
             if other.id != cluster.id:
-                b.row(Action(f"{other.rank}. {other.name}", actions.encode("cmp", cluster.id, other.id)))
+                b.row(
+                    Action(
+                        f"{other.rank}. {other.name}", actions.encode("cmp", cluster.id, other.id)
+                    )
+                )
         return b.done("compare", (cluster.id,), 1.0)
 
     def _general(self, it: Interpretation) -> Answer:
         kb = self.kb
         b = _Builder()
-        if it.economies or (it.rank is not None and not it.general):
+        if not it.general and (it.economies or it.rank is not None or it.economy_ranking):
             return self._economies(it)
         facts = [kb.general_by_id[g] for g in it.general] or list(kb.general[:4])
         b.add(bold(t("general_title")))
         for fact in facts:
             b.add("• ", fact.text)
             b.cite(fact.source)
+        if it.economies:
+            extra = self._economies(it)
+            b.lines.extend(extra.lines)
+            b.cite(*extra.sources)
         return b.done("general", (), it.confidence)
 
     def _economies(self, it: Interpretation) -> Answer:
@@ -318,8 +370,14 @@ class Answerer:
                 if economy.gii_rank is None:
                     b.add(t("economy_no_rank", name=economy.name))
                     continue
-                b.add(t("economy_rank", name=economy.name, rank=economy.gii_rank,
-                        score=score(economy.score)))
+                b.add(
+                    t(
+                        "economy_rank",
+                        name=economy.name,
+                        rank=economy.gii_rank,
+                        score=score(economy.score),
+                    )
+                )
                 if economy.note:
                     b.add(italic(economy.note))
                 if economy.source:
@@ -329,8 +387,14 @@ class Answerer:
             if not match:
                 b.add(t("economy_no_rank", name=f"No.{it.rank.n}"))
             for economy in match:
-                b.add(t("economy_holder", rank=economy.gii_rank, name=economy.name,
-                        score=score(economy.score)))
+                b.add(
+                    t(
+                        "economy_holder",
+                        rank=economy.gii_rank,
+                        name=economy.name,
+                        score=score(economy.score),
+                    )
+                )
                 if economy.source:
                     b.cite(economy.source)
         else:

@@ -46,7 +46,9 @@ def json_chat(engine: Engine, stdin: TextIO, stdout: TextIO) -> int:
             reply = render.to_json(answer, engine.kb, chat_id)
         except Exception:
             log.exception("rendering failed")
-            reply = render.to_json(Answer("unknown", (), 0.0, (text(t("error")),)), engine.kb, chat_id)
+            reply = render.to_json(
+                Answer("unknown", (), 0.0, (text(t("error")),)), engine.kb, chat_id
+            )
         stdout.write(render.dumps(reply) + "\n")
         stdout.flush()
     return 0

@@ -111,8 +111,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("eval", "run an evaluation question file and report accuracy")
     p.add_argument("file", help="YAML question file, e.g. tests/eval/questions.yaml")
-    p.add_argument("--min", type=float, default=0.0, metavar="PERCENT",
-                   help="exit 1 when overall accuracy is below this")
+    p.add_argument(
+        "--min",
+        type=float,
+        default=0.0,
+        metavar="PERCENT",
+        help="exit 1 when overall accuracy is below this",
+    )
     p.add_argument("--quiet", action="store_true", help="summary only, no failures listed")
     p.set_defaults(func=cmd_eval)
     return parser

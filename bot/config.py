@@ -109,7 +109,9 @@ def load_settings(env: Mapping[str, str], *, need_token: bool = False) -> Settin
     if webhook_url is not None:
         _url("TRAVELBOT_WEBHOOK_URL", webhook_url, https_only=True)
         if secret is None:
-            raise SettingsError("TRAVELBOT_WEBHOOK_SECRET is required when TRAVELBOT_WEBHOOK_URL is set")
+            raise SettingsError(
+                "TRAVELBOT_WEBHOOK_SECRET is required when TRAVELBOT_WEBHOOK_URL is set"
+            )
     if secret is not None and not _SECRET.match(secret):
         raise SettingsError(
             "TRAVELBOT_WEBHOOK_SECRET may hold only letters, digits, _ and - (1-256 characters)"
@@ -124,7 +126,9 @@ def load_settings(env: Mapping[str, str], *, need_token: bool = False) -> Settin
         )
     knowledge = Path(env.get("TRAVELBOT_KNOWLEDGE", "").strip() or SHIPPED_KNOWLEDGE)
     if not knowledge.exists():
-        raise SettingsError(f"TRAVELBOT_KNOWLEDGE points at {str(knowledge)!r}, which does not exist")
+        raise SettingsError(
+            f"TRAVELBOT_KNOWLEDGE points at {str(knowledge)!r}, which does not exist"
+        )
     return Settings(
         token=token,
         base_url=base_url,

@@ -33,6 +33,10 @@ class Engine:
         return answer
 
     def _remember(self, chat_id: str, answer: Answer, it: Interpretation | None) -> None:
+        if answer.intent == "clarify" and it is not None:
+            # the next message picks a candidate; it inherits what this question asked
+            self.contexts.put(chat_id, ChatContext(it.candidates, it.pending, it.measures))
+            return
         if answer.intent in ("unknown", "smalltalk") or not answer.clusters:
             return
         sight = it.sights[0] if it and len(it.sights) == 1 else None

@@ -121,8 +121,9 @@ def evaluate(kb: KnowledgeBase, cases: list[Case]) -> Result:
                     result.passed_by_tag[tag] += 1
             else:
                 result.failures.append(
-                    Failure(number, turn, answer.intent, answer.clusters, missing,
-                            plain_text(rendered))
+                    Failure(
+                        number, turn, answer.intent, answer.clusters, missing, plain_text(rendered)
+                    )
                 )
     return result
 

@@ -5,8 +5,8 @@ Looking a question up costs time in proportion to the question, not to the knowl
   that could start there;
 - a misspelt token is corrected through a deletion neighbourhood (the SymSpell idea): every
   vocabulary word is filed under the strings made by deleting one or two of its letters, so a
-  typo finds its candidates by a handful of dictionary look-ups, then rapidfuzz's Levenshtein
-  distance picks the closest.
+  typo finds its candidates by a handful of dictionary look-ups, then rapidfuzz's OSA distance
+  (Levenshtein counting a swap of two letters as one edit: "patnet") picks the closest.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA
 
 from bot.knowledge import KnowledgeBase
 from bot.knowledge.schema import Alias, SharedAlias
@@ -148,7 +148,7 @@ def _correct(index: Index, word: str) -> str | None:
     best: list[tuple[int, int, str]] = []
     for candidate in candidates:
         limit = _max_distance(candidate) or depth
-        distance = Levenshtein.distance(word, candidate, score_cutoff=min(depth, limit))
+        distance = OSA.distance(word, candidate, score_cutoff=min(depth, limit))
         if distance <= min(depth, limit):
             # ties go to the word more phrases use, then to the alphabetically first
             best.append((distance, -index._frequency.get(candidate, 0), candidate))
@@ -188,12 +188,23 @@ def knowledge_entries(kb: KnowledgeBase) -> Iterator[tuple[str, Entity]]:
         yield economy.name, entity
         for text in alias_texts(economy.aliases):
             yield text, entity
-    for kind, items in (("theme", kb.themes), ("measure", kb.measures), ("general", kb.general),
-                        ("intent", kb.intents), ("smalltalk", kb.smalltalk),
-                        ("unsupported", kb.unsupported)):
+    for kind, items in (
+        ("theme", kb.themes),
+        ("measure", kb.measures),
+        ("general", kb.general),
+        ("intent", kb.intents),
+        ("smalltalk", kb.smalltalk),
+        ("unsupported", kb.unsupported),
+    ):
         for item in items:
             for keyword in item.keywords:
                 yield keyword, Entity(kind, item.id)
+    for word in kb.language.economy_words:
+        yield word, Entity("economyword", "")
+    for word in kb.language.cluster_words:
+        yield word, Entity("clusterword", "")
+    for word in kb.language.followup_words:
+        yield word, Entity("followup", "")
     for word in kb.language.stopwords:
         yield word, Entity("stop", "")
     for word in kb.language.number_words:

@@ -19,7 +19,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from bot.dialogue import ChatContext
-from bot.index import Entity, Index, Mention, knowledge_entries
+from bot.index import Index, Mention, knowledge_entries
 from bot.knowledge import KnowledgeBase
 from bot.ordinals import RankReader, RankRef
 from bot.text import is_cjk, normalise, tokenise
@@ -27,8 +27,17 @@ from bot.text import is_cjk, normalise, tokenise
 MAX_QUESTION_CHARS = 600  # longer messages are read from their start; nobody asks 4 KB questions
 _PLACE_KINDS = frozenset({"cluster", "sight", "economy", "other"})
 _CONTENT_KINDS = _PLACE_KINDS | {"theme", "measure", "general", "unsupported"}
-_CUE_INTENTS = ("rank", "sights", "overview", "stat", "superlative", "reverse", "compare",
-                "general", "list")
+_CUE_INTENTS = (
+    "rank",
+    "sights",
+    "overview",
+    "stat",
+    "superlative",
+    "reverse",
+    "compare",
+    "general",
+    "list",
+)
 _CLUSTER_INTENTS = ("rank", "sights", "overview", "stat", "compare")
 _EXAMPLE_WEIGHT = 0.35
 # How much a question's intent may be taken from the chat's previous answer.
@@ -54,6 +63,9 @@ class Interpretation:
     unknown_words: tuple[str, ...] = ()
     candidates: tuple[str, ...] = ()
     from_context: bool = False
+    pending: str = ""  # for clarify: what the question asked, once the cluster is chosen
+    economy_ranking: bool = False  # "which country…": about the economy ranking
+    words: tuple[str, ...] = ()  # the question's content words, typos corrected
     cues: dict[str, float] = field(default_factory=dict)
 
 
@@ -67,6 +79,7 @@ class _Evidence:
     cues: dict[str, float]
     unknown: list[str]
     ranks: list[RankRef]
+    words: list[str]
 
     def ids(self, kind: str) -> list[str]:
         return self.found.get(kind, [])
@@ -153,20 +166,37 @@ class Matcher:
 
         cues: dict[str, float] = defaultdict(float)
         covered: set[int] = set()
+        pointers = [(m.start, m.end) for m in mentions if m.entity.kind == "followup"]
         for m in mentions:
             covered.update(range(m.start, m.end))
-            if m.entity.kind == "intent":
+            inside_pointer = any(
+                a <= m.start and m.end <= b and m.length < b - a for a, b in pointers
+            )
+            if m.entity.kind == "intent" and not inside_pointer:
                 cues[m.entity.id] += 1.0 + 0.5 * (m.length - 1)
-            elif m.entity.kind == "smalltalk":
-                found["smalltalk"] = _unique([*found["smalltalk"], m.entity.id])
+            elif m.entity.kind in ("smalltalk", "economyword", "clusterword", "followup"):
+                found[m.entity.kind] = _unique([*found.get(m.entity.kind, []), m.entity.id])
         for i, token in enumerate(tokens):
             for intent, weight in self.example_cues.get(token, {}).items():
                 cues[intent] += weight
                 covered.add(i)
         unknown = [
-            t for i, t in enumerate(tokens)
+            t
+            for i, t in enumerate(tokens)
             if i not in covered and not t[0].isdigit() and self._meaningful(t)
         ]
+        function_words: set[int] = set()
+        for m in mentions:
+            if m.entity.kind in (
+                "stop",
+                "number",
+                "smalltalk",
+                "economyword",
+                "clusterword",
+                "followup",
+            ):
+                function_words.update(range(m.start, m.end))
+        words = [t for i, t in enumerate(tokens) if i not in function_words]
         return _Evidence(
             tokens=tokens,
             fuzzy=any(fuzzy),
@@ -176,6 +206,7 @@ class Matcher:
             cues=dict(cues),
             unknown=unknown,
             ranks=self.ranks.find(normalised),
+            words=words,
         )
 
     @staticmethod
@@ -194,7 +225,9 @@ class Matcher:
         result = self._decide(ev, context)
         return result
 
-    def _base(self, ev: _Evidence, intent: str, confidence: float, **fields: object) -> Interpretation:
+    def _base(
+        self, ev: _Evidence, intent: str, confidence: float, **fields: object
+    ) -> Interpretation:
         if ev.fuzzy:
             confidence *= 0.9
         values: dict[str, object] = {
@@ -203,6 +236,8 @@ class Matcher:
             "economies": tuple(ev.ids("economy")),
             "general": tuple(ev.ids("general")),
             "unknown_words": tuple(ev.unknown),
+            "economy_ranking": bool(ev.ids("economyword")),
+            "words": tuple(ev.words),
             "cues": dict(ev.cues),
         }
         values.update(fields)
@@ -217,23 +252,31 @@ class Matcher:
             if owner not in clusters:
                 clusters.append(owner)
         rank = ev.ranks[0] if ev.ranks else None
-        has_content = bool(clusters or rank or any(ev.ids(k) for k in _CONTENT_KINDS))
+        named = bool(clusters or any(ev.ids(k) for k in _CONTENT_KINDS))
+        has_content = named or rank is not None
 
-        if ev.ids("unsupported"):
-            return self._base(ev, "unknown", 0.2, clusters=(), unsupported=tuple(ev.ids("unsupported")))
+        if ev.ids("unsupported") or self._other_year(ev):
+            return self._base(ev, "unknown", 0.2, unsupported=tuple(ev.ids("unsupported")))
         if ev.ids("smalltalk") and not has_content and not self._asks(ev):
             return self._base(ev, "smalltalk", 0.95, smalltalk=ev.ids("smalltalk")[0])
+        content_tokens = [t for t in ev.words if not t[0].isdigit()]
+        if len(ev.unknown) >= 2 and len(ev.unknown) * 2 >= len(content_tokens):
+            return self._base(ev, "unknown", 0.15)  # mostly words the knowledge does not hold
 
         economies = ev.ids("economy")
-        country_cue = ev.cues.get("general", 0.0)
+        about_economies = bool(ev.ids("economyword"))
+        cluster_talk = bool(ev.ids("clusterword"))
+        if (economies or about_economies) and not clusters and not cluster_talk:
+            if ev.ids("general") or about_economies or rank is not None:
+                return self._economy_answer(ev, rank)
+            if ev.cues.get("rank") or ev.cues.get("list") or ev.cues.get("general"):
+                return self._economy_answer(ev, rank)
         if economies and not clusters:
-            if country_cue or rank or ev.cues.get("rank") or ev.cues.get("list"):
-                return self._base(ev, "general", 0.85, rank=rank)
             in_top = _unique([c.id for e in economies for c in kb.clusters_in(e)])
             if not in_top:
                 return self._base(ev, "unknown", 0.2)
             if len(in_top) > 1:
-                return self._base(ev, "clarify", 0.5, candidates=tuple(in_top))
+                return self._clarify(ev, tuple(in_top))
             clusters = in_top
 
         others = [int(r) for r in ev.ids("other")]
@@ -243,14 +286,43 @@ class Matcher:
                 return self._base(ev, "unknown", 0.2, others=tuple(others))
             return self._base(ev, "rank", 0.8, others=tuple(others))
 
-        if ev.ambiguous and len(set(clusters) - set(ev.ambiguous[0])) == 0:
-            return self._base(ev, "clarify", 0.5, candidates=ev.ambiguous[0])
+        if ev.ambiguous and not set(clusters) - set(ev.ambiguous[0]):
+            group = ev.ambiguous[0]
+            if ev.ids("measure") and ev.cues.get("superlative", 0) >= 1:
+                return self._base(ev, "superlative", 0.8, candidates=group)
+            return self._clarify(ev, group)
 
         if len(clusters) >= 2:
             return self._base(ev, "compare", 0.9, clusters=tuple(clusters), sights=tuple(sights))
         if len(clusters) == 1:
+            if sights and not ev.ids("cluster"):
+                _, score = ev.best_cue(("rank", "stat", "compare", "superlative"))
+                if score < 1:  # a sight named on its own: tell about that sight
+                    if ev.unknown and ev.cues.get("sights", 0) < 1:
+                        return self._base(ev, "unknown", 0.25)  # "how fast is the Yurikamome"
+                    return self._base(
+                        ev, "sights", 0.92, clusters=(clusters[0],), sights=tuple(sights)
+                    )
             return self._about_one(ev, clusters[0], sights, rank, context)
         return self._about_none(ev, rank, context)
+
+    def _other_year(self, ev: _Evidence) -> bool:
+        """A year other than the index's own: the knowledge is about the GII 2025 only."""
+        return any(
+            t.isdigit() and len(t) == 4 and t[:2] in ("19", "20") and t != "2025" for t in ev.words
+        )
+
+    def _clarify(self, ev: _Evidence, candidates: tuple[str, ...]) -> Interpretation:
+        intent, _ = ev.best_cue(_CLUSTER_INTENTS)
+        return self._base(ev, "clarify", 0.5, candidates=candidates, pending=intent or "overview")
+
+    def _economy_answer(self, ev: _Evidence, rank: RankRef | None) -> Interpretation:
+        known = [e for e in ev.ids("economy") if self.kb.economy_by_id[e].gii_rank is not None]
+        if ev.ids("economy") and not known and not ev.ids("general"):
+            return self._base(ev, "unknown", 0.3)  # e.g. Japan: no rank in the sources
+        if ev.unknown and not ev.ids("economy") and not ev.ids("general"):
+            return self._base(ev, "unknown", 0.2)  # "what rank is India": not in the knowledge
+        return self._base(ev, "general", 0.85, rank=rank)
 
     def _asks(self, ev: _Evidence) -> bool:
         return any(ev.cues.get(i, 0.0) >= 1.0 for i in _CUE_INTENTS)
@@ -271,34 +343,46 @@ class Matcher:
             "rank": rank,
             "from_context": from_context,
         }
-        if rank is not None or ev.cues.get("rank", 0) >= 1 and not ev.ids("measure"):
-            if not (ev.cues.get("sights", 0) > ev.cues.get("rank", 0)):
-                return self._base(ev, "rank", confidence, **common)
-        if ev.cues.get("compare", 0) >= 1 and context and context.clusters and not from_context:
+        cues = ev.cues
+        rank_asked = rank is not None or cues.get("rank", 0) >= 1 or cues.get("list", 0) >= 1
+        if rank_asked and not ev.ids("measure") and cues.get("sights", 0) <= cues.get("rank", 0):
+            return self._base(ev, "rank", confidence, **common)
+        if cues.get("compare", 0) >= 1 and context and context.clusters and not from_context:
             previous = context.clusters[0]
             if previous != cluster:
                 common["clusters"] = (previous, cluster)
                 return self._base(ev, "compare", 0.8, **common)
         intent, score = ev.best_cue(("sights", "stat", "overview", "reverse", "superlative"))
-        if ev.ids("measure") and intent not in ("sights",):
+        if ev.ids("measure") and intent != "sights":
             return self._base(ev, "stat", confidence, **common)
-        if ev.ids("theme") and intent in (None, "reverse", "superlative"):
-            return self._base(ev, "reverse", confidence, **common)
+        if ev.ids("theme") and intent in (None, "reverse", "superlative", "overview"):
+            if cues.get("reverse", 0) >= 1:
+                return self._base(ev, "reverse", confidence, **common)
+            return self._base(ev, "overview", confidence, **common)
         if intent == "superlative":
-            intent = "stat" if ev.ids("measure") else "overview"
+            intent = "overview"
         if intent == "reverse":
             intent = "sights"
+        if intent == "stat" and ev.unknown:
+            return self._base(ev, "unknown", 0.25)  # "how many robots…": a figure not held
         if intent is None and sights:
             return self._base(ev, "sights", confidence, **common)
         if intent is None:
             if ev.unknown and not from_context:
                 # "tokyo nightlife": a topic the knowledge does not hold, about a known place
-                return self._base(ev, "unknown", 0.25, clusters=())
+                return self._base(ev, "unknown", 0.25)
             if context and context.intent in _INHERITABLE and not from_context:
                 measures = ev.ids("measure") or list(context.measures)
-                return self._base(ev, context.intent, 0.75, clusters=(cluster,),
-                                  sights=tuple(sights), rank=rank, from_context=True,
-                                  measures=tuple(measures))
+                return self._base(
+                    ev,
+                    context.intent,
+                    0.75,
+                    clusters=(cluster,),
+                    sights=tuple(sights),
+                    rank=rank,
+                    from_context=True,
+                    measures=tuple(measures),
+                )
             intent = "overview"
         return self._base(ev, intent, confidence * (1.0 if score >= 1 else 0.9), **common)
 
@@ -307,36 +391,53 @@ class Matcher:
     ) -> Interpretation:
         kb = self.kb
         cues = ev.cues
+        usable_context = context is not None and bool(context.clusters) and not ev.unknown
+        points_back = bool(ev.ids("followup"))
         if rank is not None and not rank.top:
             if rank.n in kb.cluster_by_rank:
-                return self._base(ev, "rank", 0.9, clusters=(kb.cluster_by_rank[rank.n].id,),
-                                  rank=rank)
+                cluster = kb.cluster_by_rank[rank.n].id
+                _, score = ev.best_cue(("sights", "stat", "overview", "compare"))
+                if ev.ids("measure") or score >= 1:
+                    return self._about_one(ev, cluster, [], None, context)
+                return self._base(ev, "rank", 0.9, clusters=(cluster,), rank=rank)
             if rank.n in kb.other_by_rank:
                 return self._base(ev, "rank", 0.8, others=(rank.n,), rank=rank)
             return self._base(ev, "unknown", 0.2, rank=rank)
-        reverse_wins = cues.get("reverse", 0) > cues.get("superlative", 0)
+        superlative = cues.get("superlative", 0)
+        if ev.ids("measure") and usable_context and superlative < 1:
+            assert context is not None
+            if context.intent == "compare" and len(context.clusters) > 1:
+                return self._base(ev, "compare", 0.8, clusters=context.clusters, from_context=True)
+            return self._about_one(ev, context.clusters[0], [], None, context, from_context=True)
+        reverse_wins = cues.get("reverse", 0) > superlative
         if ev.ids("measure") and not (ev.ids("theme") and reverse_wins):
             return self._base(ev, "superlative", 0.88)
-        if ev.ids("theme"):
+        if ev.ids("theme") and not (points_back and usable_context):
             return self._base(ev, "reverse", 0.88)
+        if rank is not None and rank.top and not (points_back and usable_context):
+            count = min(rank.n, len(kb.clusters))
+            return self._base(
+                ev, "list", 0.9, clusters=tuple(c.id for c in kb.clusters[:count]), rank=rank
+            )
         if ev.ids("general"):
             return self._base(ev, "general", 0.88)
-        if rank is not None and rank.top:
-            count = min(rank.n, len(kb.clusters))
-            return self._base(ev, "list", 0.9, clusters=tuple(c.id for c in kb.clusters[:count]),
-                              rank=rank)
+        if ev.unknown and not cues.get("list") and not cues.get("sights"):
+            return self._base(ev, "unknown", 0.15)  # names nothing known, with unknown words
         intent, score = ev.best_cue(_CUE_INTENTS)
-        usable_context = context is not None and bool(context.clusters) and not ev.unknown
-        if intent in _CLUSTER_INTENTS and usable_context and score >= 0.7:
+        if usable_context and (score >= 0.7 or points_back or ev.ids("theme") or rank):
             assert context is not None
             if intent == "compare" and len(context.clusters) > 1:
                 return self._base(ev, "compare", 0.75, clusters=context.clusters, from_context=True)
             if intent != "compare":
-                return self._about_one(ev, context.clusters[0], [], rank, context, from_context=True)
+                return self._about_one(
+                    ev, context.clusters[0], [], rank, context, from_context=True
+                )
         if intent == "general" and score >= 1:
             return self._base(ev, "general", 0.8)
-        if intent in ("list", "rank") and score >= 1 and not ev.unknown:
+        if intent in ("list", "rank") and score >= 1:
             return self._base(ev, "list", 0.85, clusters=tuple(c.id for c in kb.clusters))
         if intent in ("sights", "overview") and score >= 1 and not ev.unknown:
-            return self._base(ev, "clarify", 0.4, candidates=tuple(c.id for c in kb.clusters))
+            return self._base(
+                ev, "clarify", 0.4, candidates=tuple(c.id for c in kb.clusters), pending=intent
+            )
         return self._base(ev, "unknown", 0.1)

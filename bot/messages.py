@@ -25,7 +25,9 @@ EN: dict[str, str] = {
         "I'm travelbot, a bot that answers from one article on WIPO's Global Innovation Index "
         "2025 and a few checked facts. I don't browse the web and I don't make things up."
     ),
-    "thanks": "You're welcome! Safe travels. Ask me anything else about the top innovation clusters.",
+    "thanks": (
+        "You're welcome! Safe travels. Ask me anything else about the top innovation clusters."
+    ),
     "goodbye": "Bye, and enjoy the trip!",
     "greeting": "Hello! Ask me about the top innovation clusters: ranks, figures or what to see.",
     "unknown": "I don't know that: it isn't in what I know.",
@@ -42,21 +44,27 @@ EN: dict[str, str] = {
     "clarify": "Did you mean…",
     "clarify_which": "Which cluster do you mean?",
     "empty": "Send me a question in words, for example: “what to see in Tokyo?”",
-    "non_text": "I can only read text. Ask me about the top innovation clusters, e.g. “what to see in Seoul?”",
+    "non_text": (
+        "I can only read text. Ask me about the top innovation clusters, e.g. "
+        "“what to see in Seoul?”"
+    ),
     "error": "Sorry, something went wrong on my side. Please try again.",
     "slow_down": "You're sending messages very fast; I'll answer the next one in a moment.",
     "rank_is": "{name} is No.{rank} of the GII 2025's top innovation clusters.",
     "rank_top_yes": "Yes: {name} is in the top {n}, at No.{rank}.",
     "rank_top_no": "No: {name} is No.{rank}, outside the top {n}.",
     "rank_holder": "No.{rank} is {name}.",
-    "rank_other": "No.{rank} is {name}, according to press reports of WIPO's table (not read from WIPO directly).",
+    "rank_other": (
+        "No.{rank} is {name}, according to press reports of WIPO's table (not "
+        "read from WIPO directly)."
+    ),
     "list_title": "The GII 2025's top {n} science and technology clusters:",
     "list_more": "Ranks 6–10, as reported by the press: {names}.",
     "sights_title": "What to see in {name}:",
     "sight_title": "{name} ({cluster}):",
     "overview_tech": "Everyday tech:",
     "figures_title": "{name} in figures:",
-    "no_figures": "I have no figures about {name} for that.",
+    "no_figures": "I don't know a figure for {name} on that.",
     "superlative": "{name} leads:",
     "superlative_others": "Among the top five: {rest}.",
     "reverse_title": "Where to find {themes}:",
@@ -64,7 +72,9 @@ EN: dict[str, str] = {
     "compare_title": "{a} vs {b}:",
     "general_title": "About the Global Innovation Index (GII) 2025:",
     "economy_rank": "{name} is No.{rank} in the GII 2025 economy ranking{score}.",
-    "economy_no_rank": "I don't know {name}'s place in the GII 2025 economy ranking; I know the top 10.",
+    "economy_no_rank": (
+        "I don't know {name}'s place in the GII 2025 economy ranking; I know the top 10."
+    ),
     "economy_top": "The GII 2025 economy ranking, top {n}:",
     "economy_holder": "No.{rank} in the GII 2025 economy ranking is {name}{score}.",
     "map": "📍 Map",

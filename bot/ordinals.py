@@ -10,8 +10,20 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-_CJK_DIGITS = {"一": 1, "二": 2, "两": 2, "兩": 2, "三": 3, "四": 4, "五": 5, "六": 6,
-               "七": 7, "八": 8, "九": 9, "十": 10}
+_CJK_DIGITS = {
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "兩": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+    "十": 10,
+}
 _CJK_NUM = "[一二两兩三四五六七八九十]{1,3}"
 
 
@@ -53,9 +65,14 @@ def _build(words: Mapping[str, int]) -> list[tuple[re.Pattern[str], bool, str]]:
     return [
         (re.compile(rf"\b(?:top|first|best)\s*{num}\b"), True, "latin"),
         (re.compile(rf"(?:前|トップ|top)\s*(\d{{1,3}}|{_CJK_NUM})"), True, "cjk"),
-        (re.compile(rf"상위\s*(\d{{1,3}})"), True, "cjk"),
-        (re.compile(rf"(?:#|\bno\.?\s*|\bnumber\s*|\bnum\s*|\bnr\.?\s*|\brank(?:ed)?\s*)\s*{num}\b"),
-         False, "latin"),
+        (re.compile(r"상위\s*(\d{1,3})"), True, "cjk"),
+        (
+            re.compile(
+                rf"(?:#|\bno\.?\s*|\bnumber\s*|\bnum\s*|\bnr\.?\s*|\brank(?:ed)?\s*)\s*{num}\b"
+            ),
+            False,
+            "latin",
+        ),
         (re.compile(r"\b(\d{1,12})\s*(?:st|nd|rd|th)\b"), False, "latin"),
         (re.compile(rf"第\s*(\d{{1,3}}|{_CJK_NUM})"), False, "cjk"),
         (re.compile(rf"(\d{{1,3}}|{_CJK_NUM})\s*(?:位|名|위|등)"), False, "cjk"),

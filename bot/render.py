@@ -43,8 +43,10 @@ def source_lines(answer: Answer, kb: KnowledgeBase) -> list[Line]:
         source = kb.source_by_id.get(source_id)
         if source is None:
             continue
-        label = source.publisher if source.publisher in source.title else (
-            f"{source.publisher}, {source.title}"
+        label = (
+            source.publisher
+            if source.publisher in source.title
+            else (f"{source.publisher}, {source.title}")
         )
         if source.date:
             label += f" ({source.date})"
@@ -69,8 +71,12 @@ def to_html(answer: Answer, kb: KnowledgeBase, limit: int = TELEGRAM_LIMIT) -> s
         total = sum(_visible_length(x) for x in lines) + len(lines) - 1
     if total > limit:
         lines = [_cut(line, max(1, limit - (total - _visible_length(line)))) for line in lines[:1]]
-        lines += tail if sum(_visible_length(x) for x in lines) + 1 + sum(
-            _visible_length(x) for x in tail) <= limit else []
+        lines += (
+            tail
+            if sum(_visible_length(x) for x in lines) + 1 + sum(_visible_length(x) for x in tail)
+            <= limit
+            else []
+        )
     rendered = "\n".join(_line_html(x) for x in lines)
     return rendered or html.escape(t("unknown"))
 

@@ -48,28 +48,34 @@ def normalise(text: str) -> str:
     """Fold a string to the form both aliases and questions are compared in.
 
     NFKC folds fullwidth (ＴＯＫＹＯ) and mathematical letters; case is folded; accents on
-    Latin letters are dropped (Pékin → pekin); anything that is neither a letter, a digit
-    nor CJK (punctuation, emoji, symbols, control and zero-width characters) becomes a
-    space; runs of three or more equal characters shrink to one.
+    Latin letters are dropped (Pékin → pekin); zero-width and other invisible format
+    characters are removed; anything else that is neither a letter, a digit nor CJK
+    (punctuation, emoji, symbols, control characters) becomes a space; runs of three or
+    more equal letters shrink to one. Idempotent: normalising twice changes nothing.
     """
     text = unicodedata.normalize("NFKC", text).casefold()
     out: list[str] = []
-    previous = ""
+    # A combining mark stays only on a kept non-Latin letter (が); one on a Latin letter, on
+    # nothing, or on something dropped (the U+FE0F of ❤️) goes.
+    keep_marks = False
     for char in unicodedata.normalize("NFD", text):
         category = unicodedata.category(char)
         if category == "Mn":
-            if _is_latin_base(previous):
-                continue
-            out.append(char)
+            if keep_marks:
+                out.append(char)
             continue
+        if category == "Cf":
+            continue  # invisible format characters (zero-width, soft hyphen) vanish
         if char.isalnum() or is_cjk(char):
             out.append(char)
-        elif char in "#%.,'’":
+            keep_marks = not _is_latin_base(char)
+            continue
+        if char in "#%.,'’":
             # kept for numbers ("#2", "5.4%", "12,000") and contractions; tokenise() drops them
             out.append(char)
         else:
             out.append(" ")
-        previous = char
+        keep_marks = False
     folded = unicodedata.normalize("NFC", "".join(out))
     folded = _REPEATS.sub(r"\1", folded)
     return " ".join(folded.split())

@@ -71,9 +71,9 @@ def _data_path(data: Any, loc: tuple[Any, ...]) -> Path_:
     path: list[str | int] = []
     node = data
     for part in loc:
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        if (isinstance(node, dict) and part in node) or (
+            isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        ):
             node = node[part]
         elif isinstance(node, dict) and isinstance(part, str) and part.isidentifier():
             path.append(part)  # a missing or unknown key: keep it for the message
@@ -130,7 +130,9 @@ class _Located:
         return Problem(self.file.name, self.file.line_of((*self.path, *more)), message)
 
 
-def _collect(files: list[tuple[ParsedFile, KnowledgeFile]], section: str) -> list[tuple[Any, _Located]]:
+def _collect(
+    files: list[tuple[ParsedFile, KnowledgeFile]], section: str
+) -> list[tuple[Any, _Located]]:
     items: list[tuple[Any, _Located]] = []
     for parsed, model in files:
         for i, item in enumerate(getattr(model, section)):
@@ -169,7 +171,9 @@ class _Checker:
                 seen[value] = where
         return set(seen)
 
-    def ref(self, where: _Located, known: set[str], value: str, what: str, *path: str | int) -> None:
+    def ref(
+        self, where: _Located, known: set[str], value: str, what: str, *path: str | int
+    ) -> None:
         if value not in known:
             self.problems.append(where.problem(f"unknown {what} '{value}'", *path))
 
@@ -316,6 +320,9 @@ def load_knowledge(paths: Sequence[Path]) -> KnowledgeBase:
     languages = [m.language for m in models if m.language is not None]
     language = schema.Language(
         stopwords=[w for lang in languages for w in lang.stopwords],
+        economy_words=[w for lang in languages for w in lang.economy_words],
+        cluster_words=[w for lang in languages for w in lang.cluster_words],
+        followup_words=[w for lang in languages for w in lang.followup_words],
         number_words={k: v for lang in languages for k, v in lang.number_words.items()},
     )
     return KnowledgeBase(

@@ -205,6 +205,12 @@ class Language(Model):
     """Words that carry no topic of their own, and ordinal words, per language."""
 
     stopwords: list[ShortText] = []
+    # words that turn a rank question from clusters to the economy ranking ("which country")
+    economy_words: list[ShortText] = []
+    # words that keep a question about clusters even when a country is named ("China's cluster")
+    cluster_words: list[ShortText] = []
+    # words pointing back at what the chat was about ("there", "it", "and Seoul?")
+    followup_words: list[ShortText] = []
     number_words: dict[ShortText, Annotated[int, Field(ge=0, le=1000)]] = {}
 
 
