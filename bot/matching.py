@@ -414,7 +414,13 @@ class Matcher:
             return self._base(ev, "superlative", 0.88)
         if ev.ids("theme") and not (points_back and usable_context):
             return self._base(ev, "reverse", 0.88)
-        if rank is not None and rank.top and not (points_back and usable_context):
+        # "is Paris in the top 5?": a top-N about something unknown is not the list
+        if (
+            rank is not None
+            and rank.top
+            and not (points_back and usable_context)
+            and not ev.unknown
+        ):
             count = min(rank.n, len(kb.clusters))
             return self._base(
                 ev, "list", 0.9, clusters=tuple(c.id for c in kb.clusters[:count]), rank=rank
@@ -434,7 +440,7 @@ class Matcher:
                 )
         if intent == "general" and score >= 1:
             return self._base(ev, "general", 0.8)
-        if intent in ("list", "rank") and score >= 1:
+        if intent in ("list", "rank") and score >= 1 and not ev.unknown:
             return self._base(ev, "list", 0.85, clusters=tuple(c.id for c in kb.clusters))
         if intent in ("sights", "overview") and score >= 1 and not ev.unknown:
             return self._base(

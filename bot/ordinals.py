@@ -58,7 +58,8 @@ def _word_pattern(words: Mapping[str, int]) -> str:
 
 
 def _build(words: Mapping[str, int]) -> list[tuple[re.Pattern[str], bool, str]]:
-    num = rf"(\d{{1,12}}|{_word_pattern(words)})"
+    # A decimal (5.4, 12,000) is a figure, never a rank: its digits are not read as one.
+    num = rf"(\d{{1,12}}(?![.,]\d)|{_word_pattern(words)})"
     # Ordinal words stand alone ("the second city"); cardinals only after "number", "top"...
     ordinals = {w: n for w, n in words.items() if w.endswith(("st", "nd", "rd", "th"))}
     # Order matters: "top 3" must be seen as a top-N before "3" is seen as an exact rank.
@@ -75,7 +76,7 @@ def _build(words: Mapping[str, int]) -> list[tuple[re.Pattern[str], bool, str]]:
         ),
         (re.compile(r"\b(\d{1,12})\s*(?:st|nd|rd|th)\b"), False, "latin"),
         (re.compile(rf"第\s*(\d{{1,3}}|{_CJK_NUM})"), False, "cjk"),
-        (re.compile(rf"(\d{{1,3}}|{_CJK_NUM})\s*(?:位|名|위|등)"), False, "cjk"),
+        (re.compile(rf"(?<![\d.,])(\d{{1,3}}|{_CJK_NUM})\s*(?:位|名|위|등)"), False, "cjk"),
         (re.compile(rf"\b({_word_pattern(ordinals)})\b"), False, "latin"),
         (re.compile(r"(첫|두|세|네|다섯)\s*(?:번째|번 째|째)"), False, "korean"),
     ]

@@ -30,6 +30,13 @@ _TIMESTAMP = f"{_CORE}timestamp"
 
 Path_ = tuple[str | int, ...]
 
+# PyYAML's context for a construct that was opened and not closed, and what to call it.
+_UNCLOSED = {
+    "while scanning a quoted scalar": "a quoted string",
+    "while parsing a flow sequence": "a [list]",
+    "while parsing a flow mapping": "a {mapping}",
+}
+
 
 @dataclass(frozen=True, order=True)
 class Problem:
@@ -146,6 +153,12 @@ def read_yaml(path: Path, display: str) -> ParsedFile:
         offending = text.splitlines()[line - 1 : line]
         if offending and "\t" in offending[0]:
             reason += " (tabs cannot indent YAML; use spaces)"
+        opened = _UNCLOSED.get(exc.context or "")
+        if opened and exc.context_mark is not None and exc.context_mark.line + 1 < line:
+            # an unclosed quote or bracket is noticed lines later (often at the end of the
+            # file): point at where it was opened
+            reason = f"{opened} opened here is never closed ({reason} on line {line})"
+            line = exc.context_mark.line + 1
         parsed.problems.append(Problem(display, line, f"YAML syntax error: {reason}"))
         return parsed
     except yaml.YAMLError as exc:
