@@ -149,8 +149,10 @@ def _alias_text(alias: Alias) -> tuple[str, bool]:
 class _Checker:
     """Checks that need every file at once: unique ids and ranks, references, aliases."""
 
-    def __init__(self, files: list[tuple[ParsedFile, KnowledgeFile]]) -> None:
+    def __init__(self, files: list[tuple[ParsedFile, KnowledgeFile]], complete: bool) -> None:
         self.files = files
+        # with a file refused, what it defines is unknown: a reference to it is not an error
+        self.complete = complete
         self.problems: list[Problem] = []
         self.aliases: dict[str, tuple[str, bool, _Located, str]] = {}
 
@@ -174,7 +176,7 @@ class _Checker:
     def ref(
         self, where: _Located, known: set[str], value: str, what: str, *path: str | int
     ) -> None:
-        if value not in known:
+        if value not in known and self.complete:
             self.problems.append(where.problem(f"unknown {what} '{value}'", *path))
 
     def alias(self, owner: str, text: str, shared: bool, where: _Located, *path: str | int) -> None:
@@ -184,7 +186,8 @@ class _Checker:
             return
         previous = self.aliases.get(key)
         if previous is None:
-            self.aliases[key] = (owner, shared, where, text)
+            # remember the alias's own line, for the message about a later clash
+            self.aliases[key] = (owner, shared, _Located(where.file, (*where.path, *path)), text)
             return
         other_owner, other_shared, other_where, _ = previous
         if other_owner != owner and not (shared and other_shared):
@@ -313,7 +316,7 @@ def load_knowledge(paths: Sequence[Path]) -> KnowledgeBase:
             parsed_ok.append((parsed, model))
         if path.is_file():
             digest.update(path.read_bytes())
-    problems.extend(_Checker(parsed_ok).run())
+    problems.extend(_Checker(parsed_ok, complete=len(parsed_ok) == len(files)).run())
     if problems:
         raise KnowledgeError(problems)
     models = [m for _, m in parsed_ok]

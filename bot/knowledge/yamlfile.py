@@ -104,13 +104,13 @@ class _Builder:
             return None
         result: dict[str, Any] = {}
         for key_node, value_node in node.value:
+            if key_node.tag == f"{_CORE}merge":  # checked first: its tag is not a plain one
+                self.problem(key_node, "merge keys (<<) are not supported; repeat the values")
+                continue
             if not isinstance(key_node, ScalarNode) or key_node.tag not in _SCALAR_TAGS:
                 self.problem(key_node, "a key must be a plain word")
                 continue
             key = str(key_node.value)
-            if key == "<<":
-                self.problem(key_node, "merge keys (<<) are not supported; repeat the values")
-                continue
             if key in result:
                 first = self.parsed.lines.get((*path, key), 0)
                 self.problem(key_node, f"duplicate key '{key}' (first on line {first})")

@@ -1,0 +1,184 @@
+"""Settings from a plain mapping: defaults, and a clear one-line error for each bad value."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import (
+    DEFAULT_BASE_URL,
+    SHIPPED_KNOWLEDGE,
+    Settings,
+    SettingsError,
+    load_settings,
+)
+
+TOKEN = "123456789:AAHk1Lx-Fake_Token_For_Tests_Only0123"
+SECRET = "s3cret-Webhook_value"
+
+
+def test_defaults_from_an_empty_environment() -> None:
+    settings = load_settings({})
+    assert settings == Settings()
+    assert settings.token is None
+    assert settings.base_url == DEFAULT_BASE_URL
+    assert settings.admin_ids == frozenset()
+    assert settings.knowledge == SHIPPED_KNOWLEDGE
+    assert settings.port == 8080
+    assert settings.webhook_url is None
+
+
+def test_missing_token_is_an_error_only_when_needed() -> None:
+    with pytest.raises(SettingsError, match="TELEGRAM_BOT_TOKEN"):
+        load_settings({}, need_token=True)
+    with pytest.raises(SettingsError, match="TELEGRAM_BOT_TOKEN"):
+        load_settings({"TELEGRAM_BOT_TOKEN": "   "}, need_token=True)
+    assert load_settings({"TELEGRAM_BOT_TOKEN": TOKEN}, need_token=True).token == TOKEN
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        "123456789",  # no secret part
+        "123456789:short",
+        "abc:AAHk1Lx-Fake_Token_For_Tests_Only0123",
+        "123456789:AAHk1Lx Fake Token For Tests Only0123",
+        TOKEN + "!",
+        "bot" + TOKEN,
+    ],
+)
+def test_malformed_token_never_echoed(token: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        load_settings({"TELEGRAM_BOT_TOKEN": token})
+    message = str(caught.value)
+    assert "TELEGRAM_BOT_TOKEN" in message
+    secret_part = token.partition(":")[2] or token
+    for shown in (message, repr(caught.value)):
+        assert token not in shown
+        assert secret_part not in shown
+    assert "\n" not in message
+
+
+def test_token_is_stripped_and_kept_out_of_repr() -> None:
+    settings = load_settings({"TELEGRAM_BOT_TOKEN": f"  {TOKEN}\n"})
+    assert settings.token == TOKEN
+    assert TOKEN not in repr(settings)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("", frozenset()),
+        ("42", frozenset({42})),
+        ("1, 2,3", frozenset({1, 2, 3})),
+        ("7,,7,", frozenset({7})),
+        ("-100123456", frozenset({-100123456})),
+    ],
+)
+def test_admin_ids(raw: str, expected: frozenset[int]) -> None:
+    assert load_settings({"TRAVELBOT_ADMIN_IDS": raw}).admin_ids == expected
+
+
+@pytest.mark.parametrize("raw", ["12,abc", "@admin", "1;2", "1.5", "12 34"])
+def test_bad_admin_ids(raw: str) -> None:
+    with pytest.raises(SettingsError, match="TRAVELBOT_ADMIN_IDS"):
+        load_settings({"TRAVELBOT_ADMIN_IDS": raw})
+
+
+def test_webhook_url_needs_a_secret() -> None:
+    with pytest.raises(SettingsError, match="TRAVELBOT_WEBHOOK_SECRET"):
+        load_settings({"TRAVELBOT_WEBHOOK_URL": "https://bot.example.org/hook"})
+
+
+def test_webhook_with_secret() -> None:
+    settings = load_settings(
+        {
+            "TRAVELBOT_WEBHOOK_URL": "https://bot.example.org/hook",
+            "TRAVELBOT_WEBHOOK_SECRET": SECRET,
+        }
+    )
+    assert settings.webhook_url == "https://bot.example.org/hook"
+    assert settings.webhook_secret == SECRET
+    assert settings.webhook_path == "/hook"
+    assert SECRET not in repr(settings)
+
+
+@pytest.mark.parametrize("url", ["http://bot.example.org/hook", "bot.example.org/hook", "https://"])
+def test_webhook_url_must_be_https(url: str) -> None:
+    with pytest.raises(SettingsError, match="TRAVELBOT_WEBHOOK_URL must be an https:// URL"):
+        load_settings({"TRAVELBOT_WEBHOOK_URL": url, "TRAVELBOT_WEBHOOK_SECRET": SECRET})
+
+
+@pytest.mark.parametrize("secret", ["has space", "semi;colon", "x" * 257])
+def test_bad_webhook_secret_is_not_echoed(secret: str) -> None:
+    with pytest.raises(SettingsError, match="TRAVELBOT_WEBHOOK_SECRET") as caught:
+        load_settings({"TRAVELBOT_WEBHOOK_SECRET": secret})
+    assert secret not in str(caught.value)
+
+
+@pytest.mark.parametrize("port", ["abc", "0", "65536", "-1", "80.5"])
+def test_bad_port(port: str) -> None:
+    with pytest.raises(SettingsError, match="TRAVELBOT_PORT"):
+        load_settings({"TRAVELBOT_PORT": port})
+
+
+def test_port() -> None:
+    assert load_settings({"TRAVELBOT_PORT": " 8443 "}).port == 8443
+    assert load_settings({"TRAVELBOT_PORT": ""}).port == 8080
+
+
+def test_base_url() -> None:
+    local = "http://127.0.0.1:8081/bot"
+    assert load_settings({"TELEGRAM_BASE_URL": local}).base_url == local
+    with pytest.raises(SettingsError, match="TELEGRAM_BASE_URL"):
+        load_settings({"TELEGRAM_BASE_URL": "ftp://example.org/bot"})
+
+
+def test_knowledge_path_must_exist(tmp_path: Path) -> None:
+    assert load_settings({"TRAVELBOT_KNOWLEDGE": str(tmp_path)}).knowledge == tmp_path
+    with pytest.raises(SettingsError, match="TRAVELBOT_KNOWLEDGE"):
+        load_settings({"TRAVELBOT_KNOWLEDGE": str(tmp_path / "missing")})
+
+
+def test_log_settings() -> None:
+    settings = load_settings({"TRAVELBOT_LOG_FORMAT": "JSON", "TRAVELBOT_LOG_LEVEL": "debug"})
+    assert (settings.log_format, settings.log_level) == ("json", "DEBUG")
+    with pytest.raises(SettingsError, match="TRAVELBOT_LOG_FORMAT"):
+        load_settings({"TRAVELBOT_LOG_FORMAT": "xml"})
+    with pytest.raises(SettingsError, match="TRAVELBOT_LOG_LEVEL"):
+        load_settings({"TRAVELBOT_LOG_LEVEL": "loud"})
+
+
+def test_masked_hides_token_and_secret() -> None:
+    settings = load_settings(
+        {
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "TRAVELBOT_WEBHOOK_URL": "https://bot.example.org/hook",
+            "TRAVELBOT_WEBHOOK_SECRET": SECRET,
+            "TRAVELBOT_ADMIN_IDS": "2,1",
+        }
+    )
+    shown = settings.masked()
+    assert shown["token"] == "(set, hidden)"
+    assert shown["webhook_secret"] == "(set, hidden)"
+    assert shown["admin_ids"] == "1,2"
+    assert shown["webhook_url"] == "https://bot.example.org/hook"
+    everything = " ".join(shown.values())
+    assert TOKEN not in everything
+    assert TOKEN.partition(":")[2] not in everything
+    assert SECRET not in everything
+
+
+def test_masked_says_what_is_not_set() -> None:
+    shown = Settings().masked()
+    assert shown["token"] == "(not set)"
+    assert shown["webhook_secret"] == "(not set)"
+    assert shown["webhook_url"] == "(not set)"
+    assert shown["admin_ids"] == "(none)"
+
+
+def test_settings_are_frozen() -> None:
+    settings = Settings()
+    with pytest.raises(AttributeError):
+        settings.port = 1  # type: ignore[misc]
