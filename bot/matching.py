@@ -80,6 +80,7 @@ class _Evidence:
     unknown: list[str]
     ranks: list[RankRef]
     words: list[str]
+    smalltalk: float  # how strongly the question is small talk (the longest phrase)
 
     def ids(self, kind: str) -> list[str]:
         return self.found.get(kind, [])
@@ -88,6 +89,26 @@ class _Evidence:
         scored = [(self.cues.get(i, 0.0), -allowed.index(i), i) for i in allowed]
         score, _, intent = max(scored)
         return (intent, score) if score > 0 else (None, 0.0)
+
+
+def _join_unknown_cjk(tokens: list[str], covered: set[int]) -> list[str]:
+    """Uncovered tokens; adjacent unknown CJK characters are joined into one word, so a
+    place the vocabulary lacks (大阪, 부산) counts as an unknown word, not as lone characters."""
+    out: list[str] = []
+    run = ""
+    for i, token in enumerate(tokens):
+        single_cjk = len(token) == 1 and is_cjk(token)
+        if i not in covered and single_cjk:
+            run += token
+            continue
+        if run:
+            out.append(run)
+            run = ""
+        if i not in covered:
+            out.append(token)
+    if run:
+        out.append(run)
+    return out
 
 
 def _unique(items: list[str]) -> list[str]:
@@ -176,14 +197,21 @@ class Matcher:
                 cues[m.entity.id] += 1.0 + 0.5 * (m.length - 1)
             elif m.entity.kind in ("smalltalk", "economyword", "clusterword", "followup"):
                 found[m.entity.kind] = _unique([*found.get(m.entity.kind, []), m.entity.id])
+        pointed = {i for a, b in pointers for i in range(a, b)}
         for i, token in enumerate(tokens):
+            if i in pointed:
+                continue
             for intent, weight in self.example_cues.get(token, {}).items():
                 cues[intent] += weight
                 covered.add(i)
+        smalltalk = max(
+            (1.0 + 0.5 * (m.length - 1) for m in mentions if m.entity.kind == "smalltalk"),
+            default=0.0,
+        )
         unknown = [
             t
-            for i, t in enumerate(tokens)
-            if i not in covered and not t[0].isdigit() and self._meaningful(t)
+            for t in _join_unknown_cjk(tokens, covered)
+            if not t[0].isdigit() and self._meaningful(t)
         ]
         function_words: set[int] = set()
         for m in mentions:
@@ -207,6 +235,7 @@ class Matcher:
             unknown=unknown,
             ranks=self.ranks.find(normalised),
             words=words,
+            smalltalk=smalltalk,
         )
 
     @staticmethod
@@ -257,11 +286,14 @@ class Matcher:
 
         if ev.ids("unsupported") or self._other_year(ev):
             return self._base(ev, "unknown", 0.2, unsupported=tuple(ev.ids("unsupported")))
-        if ev.ids("smalltalk") and not has_content and not self._asks(ev):
+        _, best_cue = ev.best_cue(_CUE_INTENTS)
+        if ev.ids("smalltalk") and not has_content and ev.smalltalk >= best_cue:
             return self._base(ev, "smalltalk", 0.95, smalltalk=ev.ids("smalltalk")[0])
-        content_tokens = [t for t in ev.words if not t[0].isdigit()]
+        content_tokens = [t for t in ev.words if not t[0].isdigit() and self._meaningful(t)]
         if len(ev.unknown) >= 2 and len(ev.unknown) * 2 >= len(content_tokens):
             return self._base(ev, "unknown", 0.15)  # mostly words the knowledge does not hold
+        if ev.ids("general") and not clusters:
+            return self._base(ev, "general", 0.88, rank=rank)
 
         economies = ev.ids("economy")
         about_economies = bool(ev.ids("economyword"))
@@ -295,13 +327,16 @@ class Matcher:
         if len(clusters) >= 2:
             return self._base(ev, "compare", 0.9, clusters=tuple(clusters), sights=tuple(sights))
         if len(clusters) == 1:
-            if sights and not ev.ids("cluster"):
+            if sights:
                 _, score = ev.best_cue(("rank", "stat", "compare", "superlative"))
-                if score < 1:  # a sight named on its own: tell about that sight
+                if score < 1:  # a sight named: tell about that sight
                     if ev.unknown and ev.cues.get("sights", 0) < 1:
                         return self._base(ev, "unknown", 0.25)  # "how fast is the Yurikamome"
+                    intent = "sights"
+                    if ev.cues.get("reverse", 0) > ev.cues.get("sights", 0):
+                        intent = "reverse"  # "where can I take a Waymo"
                     return self._base(
-                        ev, "sights", 0.92, clusters=(clusters[0],), sights=tuple(sights)
+                        ev, intent, 0.92, clusters=(clusters[0],), sights=tuple(sights)
                     )
             return self._about_one(ev, clusters[0], sights, rank, context)
         return self._about_none(ev, rank, context)
@@ -353,7 +388,9 @@ class Matcher:
                 common["clusters"] = (previous, cluster)
                 return self._base(ev, "compare", 0.8, **common)
         intent, score = ev.best_cue(("sights", "stat", "overview", "reverse", "superlative"))
-        if ev.ids("measure") and intent != "sights":
+        if ev.ids("measure"):
+            if intent == "overview" and not cues.get("stat") and not cues.get("superlative"):
+                return self._base(ev, "overview", confidence, **common)  # "like for startups"
             return self._base(ev, "stat", confidence, **common)
         if ev.ids("theme") and intent in (None, "reverse", "superlative", "overview"):
             if cues.get("reverse", 0) >= 1:
@@ -398,6 +435,8 @@ class Matcher:
                 cluster = kb.cluster_by_rank[rank.n].id
                 _, score = ev.best_cue(("sights", "stat", "overview", "compare"))
                 if ev.ids("measure") or score >= 1:
+                    # the number only said which cluster: "tell me more about number 3"
+                    ev.cues.pop("rank", None)
                     return self._about_one(ev, cluster, [], None, context)
                 return self._base(ev, "rank", 0.9, clusters=(cluster,), rank=rank)
             if rank.n in kb.other_by_rank:
