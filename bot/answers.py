@@ -183,9 +183,13 @@ class Answerer:
         b.cite(cluster.rank_source)
         b.add(cluster.summary.text)
         b.cite(cluster.summary.source)
-        if cluster.everyday_tech:
+        named = [int(x.partition("#")[2]) for x in it.tech if x.startswith(cluster.id + "#")]
+        techs = [cluster.everyday_tech[i] for i in named] + [
+            x for i, x in enumerate(cluster.everyday_tech) if i not in named
+        ]
+        if techs:
             b.add(bold(t("overview_tech")))
-            for tech in cluster.everyday_tech[:4]:
+            for tech in techs[:4]:
                 b.add("• ", tech.text)
                 b.cite(tech.source)
         for quote in cluster.quotes[:1]:
@@ -265,6 +269,8 @@ class Answerer:
     def _reverse(self, it: Interpretation) -> Answer:
         kb = self.kb
         themes = list(it.themes)
+        for sight_id in it.sights:  # "where can I take a Waymo": what that sight is about
+            themes += [x for x in kb.sight_by_id[sight_id][1].themes if x not in themes]
         names = " / ".join(kb.theme_by_id[x].name for x in themes)
         scope = [kb.cluster_by_id[c] for c in it.clusters] or list(kb.clusters)
         words = set(it.words)

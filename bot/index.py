@@ -173,6 +173,9 @@ def knowledge_entries(kb: KnowledgeBase) -> Iterator[tuple[str, Entity]]:
         yield cluster.id.replace("-", " "), entity
         for text in alias_texts(cluster.aliases):
             yield text, entity
+        for i, tech in enumerate(cluster.everyday_tech):
+            for text in alias_texts(tech.names):
+                yield text, Entity("tech", f"{cluster.id}#{i}")
         for sight in cluster.sights:
             sight_entity = Entity("sight", sight.id)
             yield sight.name, sight_entity

@@ -25,7 +25,7 @@ from bot.ordinals import RankReader, RankRef
 from bot.text import is_cjk, normalise, tokenise
 
 MAX_QUESTION_CHARS = 600  # longer messages are read from their start; nobody asks 4 KB questions
-_PLACE_KINDS = frozenset({"cluster", "sight", "economy", "other"})
+_PLACE_KINDS = frozenset({"cluster", "sight", "economy", "other", "tech"})
 _CONTENT_KINDS = _PLACE_KINDS | {"theme", "measure", "general", "unsupported"}
 _CUE_INTENTS = (
     "rank",
@@ -52,6 +52,7 @@ class Interpretation:
     confidence: float
     clusters: tuple[str, ...] = ()
     sights: tuple[str, ...] = ()
+    tech: tuple[str, ...] = ()  # everyday tech named, as "cluster-id#index"
     themes: tuple[str, ...] = ()
     measures: tuple[str, ...] = ()
     economies: tuple[str, ...] = ()
@@ -263,6 +264,7 @@ class Matcher:
             "themes": tuple(ev.ids("theme")),
             "measures": tuple(ev.ids("measure")),
             "economies": tuple(ev.ids("economy")),
+            "tech": tuple(ev.ids("tech")),
             "general": tuple(ev.ids("general")),
             "unknown_words": tuple(ev.unknown),
             "economy_ranking": bool(ev.ids("economyword")),
@@ -278,6 +280,11 @@ class Matcher:
         sights = ev.ids("sight")
         for sight_id in sights:
             owner = kb.sight_by_id[sight_id][0].id
+            if owner not in clusters:
+                clusters.append(owner)
+        tech = ev.ids("tech")
+        for tech_id in tech:
+            owner = tech_id.partition("#")[0]
             if owner not in clusters:
                 clusters.append(owner)
         rank = ev.ranks[0] if ev.ranks else None
@@ -327,6 +334,8 @@ class Matcher:
         if len(clusters) >= 2:
             return self._base(ev, "compare", 0.9, clusters=tuple(clusters), sights=tuple(sights))
         if len(clusters) == 1:
+            if tech and not ev.ids("cluster") and not sights and ev.unknown:
+                return self._base(ev, "unknown", 0.25)  # "is DeepSeek better than ChatGPT"
             if sights:
                 _, score = ev.best_cue(("rank", "stat", "compare", "superlative"))
                 if score < 1:  # a sight named: tell about that sight
@@ -340,6 +349,9 @@ class Matcher:
                     )
             return self._about_one(ev, clusters[0], sights, rank, context)
         return self._about_none(ev, rank, context)
+
+    def _holders(self, measures: list[str]) -> list[str]:
+        return [c.id for c in self.kb.clusters if any(s.measure in measures for s in c.stats)]
 
     def _other_year(self, ev: _Evidence) -> bool:
         """A year other than the index's own: the knowledge is about the GII 2025 only."""
@@ -450,6 +462,10 @@ class Matcher:
             return self._about_one(ev, context.clusters[0], [], None, context, from_context=True)
         reverse_wins = cues.get("reverse", 0) > superlative
         if ev.ids("measure") and not (ev.ids("theme") and reverse_wins):
+            holders = self._holders(ev.ids("measure"))
+            if len(holders) == 1 and superlative < 1:
+                # a figure only one cluster has ("the record drone show"): that cluster's figure
+                return self._about_one(ev, holders[0], [], None, context)
             return self._base(ev, "superlative", 0.88)
         if ev.ids("theme") and not (points_back and usable_context):
             return self._base(ev, "reverse", 0.88)

@@ -273,6 +273,10 @@ class _Checker:
             for i, item in enumerate(getattr(cluster, section)):
                 self.ref(where, sources, item.source, "source", section, i, "source")
         for i, tech in enumerate(cluster.everyday_tech):
+            for j, alias in enumerate(tech.names):
+                text, shared = _alias_text(alias)
+                self.alias(f"everyday tech of {cluster.id}", text, shared, where,
+                           "everyday_tech", i, "names", j)
             for j, theme in enumerate(tech.themes):
                 self.ref(where, themes, theme, "theme", "everyday_tech", i, "themes", j)
         for i, sight in enumerate(cluster.sights):

@@ -81,9 +81,10 @@ class Stat(Model):
 
 
 class Tech(Model):
-    """Technology residents use every day."""
+    """Technology residents use every day; ``names`` are what travellers call it (Octopus)."""
 
     text: Text
+    names: list[Alias] = []
     themes: list[KebabId] = []
     source: KebabId
 
