@@ -311,8 +311,8 @@ class Answerer:
         own = self._sight_words.get(sight.id)
         if own is None:
             described = " ".join([sight.name, sight.what, *alias_texts(sight.aliases)])
-            own = self._sight_words[sight.id] = set(tokenise(normalise(described)))
-        return 2 * len(set(sight.themes) & set(themes)) + len(words & own)
+            own = self._sight_words[sight.id] = {_stem(w) for w in tokenise(normalise(described))}
+        return 2 * len(set(sight.themes) & set(themes)) + len({_stem(w) for w in words} & own)
 
     def _compare(self, it: Interpretation) -> Answer:
         kb = self.kb
@@ -452,6 +452,11 @@ class Answerer:
         b.add(t("can_answer"))
         self.pick_buttons(b, list(kb.clusters))
         return b.done("unknown", (), min(it.confidence, 0.3))
+
+
+def _stem(word: str) -> str:
+    """A plural and its singular compare equal ("robotaxi" finds "robotaxis")."""
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
 
 
 def _dedupe(items: list[str]) -> tuple[str, ...]:

@@ -320,7 +320,9 @@ class Matcher:
 
         others = [int(r) for r in ev.ids("other")]
         if others and not clusters:
-            other_cues = {k: v for k, v in ev.cues.items() if k not in ("rank", "general", "list")}
+            other_cues = {
+                k: v for k, v in ev.cues.items() if k not in ("rank", "general", "list", "reverse")
+            }
             if ev.ids("measure") or ev.ids("theme") or any(v >= 1 for v in other_cues.values()):
                 return self._base(ev, "unknown", 0.2, others=tuple(others))
             return self._base(ev, "rank", 0.8, others=tuple(others))

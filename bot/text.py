@@ -32,6 +32,15 @@ _REPEATS = re.compile(r"([^\W\d_])\1{2,}")  # "tokyooo", "hiiii": three or more 
 _WORD = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+")
 
 
+# A flag emoji is two regional indicator symbols spelling the country code (🇯🇵 = J P);
+# read as the code, a flag names its economy like any other alias ("jp").
+_FLAG = re.compile("([\U0001F1E6-\U0001F1FF]{2})")
+
+
+def _flag_letters(match: re.Match[str]) -> str:
+    return " " + "".join(chr(ord(c) - 0x1F1E6 + ord("a")) for c in match.group(1)) + " "
+
+
 def is_cjk(char: str) -> bool:
     code = ord(char)
     return any(lo <= code <= hi for lo, hi in _CJK_RANGES) or char in _CJK_INNER
@@ -53,6 +62,7 @@ def normalise(text: str) -> str:
     (punctuation, emoji, symbols, control characters) becomes a space; runs of three or
     more equal letters shrink to one. Idempotent: normalising twice changes nothing.
     """
+    text = _FLAG.sub(_flag_letters, text)
     text = unicodedata.normalize("NFKC", text).casefold()
     out: list[str] = []
     # A combining mark stays only on a kept non-Latin letter (が); one on a Latin letter, on
