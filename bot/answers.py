@@ -70,7 +70,7 @@ class _Builder:
 class Answerer:
     def __init__(self, kb: KnowledgeBase) -> None:
         self.kb = kb
-        self._sight_words: dict[str, set[str]] = {}
+        self._sight_words: dict[str, tuple[set[str], set[str]]] = {}
 
     def answer(self, it: Interpretation) -> Answer:
         handler = getattr(self, f"_{it.intent}")
@@ -308,11 +308,20 @@ class Answerer:
     def _sight_score(self, sight: Sight, themes: list[str], words: set[str]) -> int:
         """Themes shared count double; words of the question found in the sight's own
         description break ties ("robotaxi" names Apollo's robotaxis, not Waymo's cars)."""
-        own = self._sight_words.get(sight.id)
-        if own is None:
-            described = " ".join([sight.name, sight.what, *alias_texts(sight.aliases)])
-            own = self._sight_words[sight.id] = {_stem(w) for w in tokenise(normalise(described))}
-        return 2 * len(set(sight.themes) & set(themes)) + len({_stem(w) for w in words} & own)
+        if sight.id not in self._sight_words:
+            described = " ".join([sight.what, *alias_texts(sight.aliases)])
+            self._sight_words[sight.id] = (
+                {_stem(w) for w in tokenise(normalise(sight.name))},
+                {_stem(w) for w in tokenise(normalise(described))},
+            )
+        in_name, described_by = self._sight_words[sight.id]
+        asked = {_stem(w) for w in words}
+        # a word of the sight's own name weighs double: Apollo's name says "robotaxis"
+        return (
+            2 * len(set(sight.themes) & set(themes))
+            + 2 * len(asked & in_name)
+            + len(asked & (described_by - in_name))
+        )
 
     def _compare(self, it: Interpretation) -> Answer:
         kb = self.kb

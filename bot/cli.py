@@ -60,10 +60,19 @@ def cmd_eval(args: argparse.Namespace) -> int:
     cases = load_cases(Path(args.file))
     result = evaluate(kb, cases)
     print(report(result, verbose=not args.quiet))
+    failed = False
     if result.accuracy * 100 < args.min:
         print(f"accuracy {result.accuracy:.1%} is below --min {args.min}%", file=sys.stderr)
-        return 1
-    return 0
+        failed = True
+    for intent, total in sorted(result.by_intent.items()):
+        share = result.passed_by_intent[intent] / total
+        if share * 100 < args.min_intent:
+            print(
+                f"intent {intent}: {share:.1%} is below --min-intent {args.min_intent}%",
+                file=sys.stderr,
+            )
+            failed = True
+    return 1 if failed else 0
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -117,6 +126,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=0.0,
         metavar="PERCENT",
         help="exit 1 when overall accuracy is below this",
+    )
+    p.add_argument(
+        "--min-intent",
+        type=float,
+        default=0.0,
+        metavar="PERCENT",
+        help="exit 1 when any intent's accuracy is below this",
     )
     p.add_argument("--quiet", action="store_true", help="summary only, no failures listed")
     p.set_defaults(func=cmd_eval)

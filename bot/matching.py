@@ -218,6 +218,7 @@ class Matcher:
         for m in mentions:
             if m.entity.kind in (
                 "stop",
+                "intent",
                 "number",
                 "smalltalk",
                 "economyword",

@@ -34,7 +34,7 @@ _WORD = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+")
 
 # A flag emoji is two regional indicator symbols spelling the country code (🇯🇵 = J P);
 # read as the code, a flag names its economy like any other alias ("jp").
-_FLAG = re.compile("([\U0001F1E6-\U0001F1FF]{2})")
+_FLAG = re.compile("([\U0001f1e6-\U0001f1ff]{2})")
 
 
 def _flag_letters(match: re.Match[str]) -> str:

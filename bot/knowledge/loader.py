@@ -275,8 +275,16 @@ class _Checker:
         for i, tech in enumerate(cluster.everyday_tech):
             for j, alias in enumerate(tech.names):
                 text, shared = _alias_text(alias)
-                self.alias(f"everyday tech of {cluster.id}", text, shared, where,
-                           "everyday_tech", i, "names", j)
+                self.alias(
+                    f"everyday tech of {cluster.id}",
+                    text,
+                    shared,
+                    where,
+                    "everyday_tech",
+                    i,
+                    "names",
+                    j,
+                )
             for j, theme in enumerate(tech.themes):
                 self.ref(where, themes, theme, "theme", "everyday_tech", i, "themes", j)
         for i, sight in enumerate(cluster.sights):
