@@ -252,9 +252,7 @@ class Matcher:
         normalised = normalise(text[:MAX_QUESTION_CHARS])
         if not normalised.strip(" #%.,'’"):
             return Interpretation("unknown", 0.0)
-        ev = self._evidence(normalised)
-        result = self._decide(ev, context)
-        return result
+        return self._decide(self._evidence(normalised), context)
 
     def _base(
         self, ev: _Evidence, intent: str, confidence: float, **fields: object
@@ -373,9 +371,6 @@ class Matcher:
         if ev.unknown and not ev.ids("economy") and not ev.ids("general"):
             return self._base(ev, "unknown", 0.2)  # "what rank is India": not in the knowledge
         return self._base(ev, "general", 0.85, rank=rank)
-
-    def _asks(self, ev: _Evidence) -> bool:
-        return any(ev.cues.get(i, 0.0) >= 1.0 for i in _CUE_INTENTS)
 
     def _about_one(
         self,
