@@ -7,6 +7,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from bot.config import Settings, SettingsError, load_settings
@@ -75,6 +76,31 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def cmd_unanswered(args: argparse.Namespace) -> int:
+    """What travellers asked that the bot could not answer, most asked first."""
+    from bot.store import SqliteStore
+
+    settings = _settings()
+    path = settings.data_dir / "travelbot.sqlite3"
+    if not path.exists():
+        print(f"no questions recorded yet (no store at {path})", file=sys.stderr)
+        return 0
+    store = SqliteStore(path)
+    try:
+        if args.csv:
+            store.export_csv(sys.stdout, include_handled=args.all)
+            return 0
+        groups = store.unanswered(limit=args.limit, include_handled=args.all)
+        if not groups:
+            print("no unanswered questions")
+        for g in groups:
+            hint = f"  (bot hesitated between: {', '.join(g.candidates)})" if g.candidates else ""
+            print(f"#{g.id}  ×{g.count}  {g.text!r}  last {g.last_at}{hint}")
+        return 0
+    finally:
+        store.close()
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     """Check knowledge files; one ``FILE:LINE: message`` line per problem."""
     paths = [Path(p) for p in args.paths] or [_knowledge_path(args, _settings())]
@@ -91,6 +117,17 @@ def cmd_validate(args: argparse.Namespace) -> int:
         f"{len(kb.sources)} sources"
     )
     return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run the Telegram bot until SIGINT or SIGTERM (polling)."""
+    settings = load_settings(os.environ, need_token=True)
+    if args.knowledge:
+        settings = replace(settings, knowledge=Path(args.knowledge))
+    kb = load_knowledge([settings.knowledge])
+    from bot.telegram_app import run  # python-telegram-bot loads only for this command
+
+    return run(settings, Engine(kb))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -118,6 +155,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="one JSON reply per input line")
     p.set_defaults(func=cmd_chat)
 
+    p = sub.add_parser(
+        "unanswered",
+        help="list the questions travellers asked that the bot could not answer",
+        description="Questions the bot answered 'unknown' or 'clarify', near-duplicates grouped "
+        "(store under TRAVELBOT_DATA_DIR).",
+    )
+    p.add_argument("--csv", action="store_true", help="export as CSV on standard output")
+    p.add_argument("--all", action="store_true", help="include questions marked handled")
+    p.add_argument("--limit", type=int, default=30, help="how many groups to list")
+    p.set_defaults(func=cmd_unanswered)
+
     p = command("eval", "run an evaluation question file and report accuracy")
     p.add_argument("file", help="YAML question file, e.g. tests/eval/questions.yaml")
     p.add_argument(
@@ -136,6 +184,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--quiet", action="store_true", help="summary only, no failures listed")
     p.set_defaults(func=cmd_eval)
+
+    p = command("run", "run the Telegram bot (TELEGRAM_BOT_TOKEN; see the README)")
+    p.set_defaults(func=cmd_run)
     return parser
 
 
