@@ -1,0 +1,81 @@
+"""Swapping in new knowledge without downtime.
+
+``KnowledgeHolder.engine`` is the engine in force. A reload loads and validates the files into a
+new ``Engine`` and then replaces the reference in one assignment: an answer already being
+computed keeps the engine it started with, the next one gets the new one. Invalid files are
+refused and the last good knowledge keeps serving; the chats' context carries across.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.engine import Engine
+from bot.knowledge import KnowledgeError, Problem, find_files, load_knowledge
+
+
+@dataclass(frozen=True)
+class ReloadResult:
+    ok: bool
+    changed: bool  # the files differ from the knowledge in force
+    problems: tuple[Problem, ...] = ()
+    fingerprint: str = ""
+
+    def lines(self) -> list[str]:
+        return [str(p) for p in self.problems]
+
+
+def _snapshot(root: Path) -> tuple[tuple[str, int, int], ...]:
+    """Names, sizes and modification times: cheap to take every few seconds."""
+    entries: list[tuple[str, int, int]] = []
+    for path in find_files([root]):
+        try:
+            st = path.stat()
+        except OSError:
+            continue
+        entries.append((str(path), st.st_size, st.st_mtime_ns))
+    return tuple(entries)
+
+
+class KnowledgeHolder:
+    """The knowledge in force, its folder, and the reload and watch logic."""
+
+    def __init__(self, root: Path, on_swap: Callable[[Engine], None] | None = None) -> None:
+        self.root = root
+        self._lock = threading.Lock()  # one reload at a time
+        self._on_swap = on_swap
+        kb = load_knowledge([root])  # at start-up an invalid knowledge is fatal: nothing to keep
+        self.engine = Engine(kb)
+        self._seen = _snapshot(root)
+        self.reloads = 0
+        self.failed_reloads = 0
+
+    def reload(self) -> ReloadResult:
+        """Validate the folder and swap it in; on problems keep serving the old knowledge."""
+        with self._lock:
+            self._seen = _snapshot(self.root)
+            old = self.engine
+            try:
+                kb = load_knowledge([self.root])
+            except KnowledgeError as exc:
+                self.failed_reloads += 1
+                return ReloadResult(False, True, exc.problems, old.kb.fingerprint)
+            changed = kb.fingerprint != old.kb.fingerprint
+            if changed:
+                self.engine = Engine(kb, contexts=old.contexts)
+                if self._on_swap is not None:
+                    self._on_swap(self.engine)
+            self.reloads += 1
+            return ReloadResult(True, changed, (), kb.fingerprint)
+
+    def changed_on_disk(self) -> bool:
+        return _snapshot(self.root) != self._seen
+
+    def reload_if_changed(self) -> ReloadResult | None:
+        """For the periodic watch: None when nothing on disk moved since the last look."""
+        if not self.changed_on_disk():
+            return None
+        return self.reload()

@@ -1,0 +1,60 @@
+"""Reloads: a good change is swapped in, a broken one refused while the old one keeps serving."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.config import SHIPPED_KNOWLEDGE
+from bot.reloading import KnowledgeHolder
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    target = tmp_path / "knowledge"
+    shutil.copytree(SHIPPED_KNOWLEDGE, target)
+    return target
+
+
+def _tokyo(folder: Path) -> Path:
+    return next(folder.glob("clusters/*tokyo*.yaml"))
+
+
+def test_edit_then_reload_shows_the_change(folder: Path) -> None:
+    holder = KnowledgeHolder(folder)
+    before = holder.engine
+    holder.engine.ask("tell me about tokyo", "c")
+    path = _tokyo(folder)
+    path.write_text(path.read_text().replace("name: teamLab Planets", "name: teamLab Planets XL"))
+    assert holder.changed_on_disk()
+    result = holder.reload()
+    assert result.ok and result.changed
+    assert holder.engine is not before
+    assert "teamLab Planets XL" in holder.engine.ask("what should I see in tokyo", "x").plain
+    # an answer computed on the old engine still works; chat context survives the swap
+    assert "teamLab Planets XL" not in before.ask("what should I see in tokyo", "y").plain
+    assert holder.engine.ask("what should I see there?", "c").clusters == ("tokyo-yokohama",)
+
+
+def test_broken_file_is_refused_and_old_knowledge_kept(folder: Path) -> None:
+    holder = KnowledgeHolder(folder)
+    kept = holder.engine
+    path = _tokyo(folder)
+    path.write_text(path.read_text().replace("    rank: 2\n", "    rank: two\n"))
+    result = holder.reload()
+    assert not result.ok
+    assert any(line.startswith(f"{path}:") and "rank" in line for line in result.lines())
+    assert holder.engine is kept
+    assert holder.engine.ask("which city is number 2?").clusters == ("tokyo-yokohama",)
+    assert holder.failed_reloads == 1
+
+
+def test_watch_sees_only_real_changes(folder: Path) -> None:
+    holder = KnowledgeHolder(folder)
+    assert holder.reload_if_changed() is None
+    (folder / "extra.yaml").write_text("sources: []\n")
+    result = holder.reload_if_changed()
+    assert result is not None and result.ok
+    assert holder.reload_if_changed() is None
