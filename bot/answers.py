@@ -361,6 +361,10 @@ class Answerer:
         if not it.general and (it.economies or it.rank is not None or it.economy_ranking):
             return self._economies(it)
         facts = [kb.general_by_id[g] for g in it.general] or list(kb.general[:4])
+        names = [kb.economy_by_id[e].name for e in it.economies]
+        if names:  # "how many clusters are in China": the facts that name China come first
+            naming = [g for g in kb.general if any(n in g.text for n in names)]
+            facts = naming + [g for g in facts if g not in naming]
         b.add(bold(t("general_title")))
         for fact in facts:
             b.add("• ", fact.text)

@@ -25,6 +25,7 @@ class ChatContext:
     measures: tuple[str, ...] = ()
     sight: str | None = None
     at: float = 0.0
+    recent: tuple[str, ...] = ()  # clusters talked about lately, newest first ("compare them")
 
 
 class ContextStore(Protocol):
@@ -59,7 +60,12 @@ class MemoryContextStore:
 
     def put(self, chat_id: str, context: ChatContext) -> None:
         self._data[chat_id] = ChatContext(
-            context.clusters, context.intent, context.measures, context.sight, self.clock()
+            context.clusters,
+            context.intent,
+            context.measures,
+            context.sight,
+            self.clock(),
+            context.recent,
         )
         self._data.move_to_end(chat_id)
         while len(self._data) > self.max_chats:

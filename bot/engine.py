@@ -7,7 +7,7 @@ builds a new ``Engine`` over the new knowledge and hands the context store acros
 
 from __future__ import annotations
 
-from bot import actions
+from bot import actions, menus
 from bot.answer import Answer
 from bot.answers import Answerer
 from bot.dialogue import ChatContext, ContextStore, MemoryContextStore
@@ -33,15 +33,29 @@ class Engine:
         return answer
 
     def _remember(self, chat_id: str, answer: Answer, it: Interpretation | None) -> None:
+        previous = self.contexts.get(chat_id)
+        earlier = previous.recent if previous else ()
+
+        def recent(clusters: tuple[str, ...]) -> tuple[str, ...]:
+            return tuple(dict.fromkeys([*clusters, *earlier]))[:4]
+
         if answer.intent == "clarify" and it is not None:
             # the next message picks a candidate; it inherits what this question asked
-            self.contexts.put(chat_id, ChatContext(it.candidates, it.pending, it.measures))
+            context = ChatContext(it.candidates, it.pending, it.measures, recent=earlier)
+            self.contexts.put(chat_id, context)
             return
         if answer.intent in ("unknown", "smalltalk") or not answer.clusters:
+            if it is not None and it.mentioned:
+                # "weather in Seoul?" is not answered, but "what can I do there?" is about Seoul
+                context = ChatContext(it.mentioned, "", (), None, recent=recent(it.mentioned))
+                self.contexts.put(chat_id, context)
             return
         sight = it.sights[0] if it and len(it.sights) == 1 else None
         measures = it.measures if it else ()
-        self.contexts.put(chat_id, ChatContext(answer.clusters, answer.intent, measures, sight))
+        context = ChatContext(
+            answer.clusters, answer.intent, measures, sight, recent=recent(answer.clusters)
+        )
+        self.contexts.put(chat_id, context)
 
     def tap(self, data: str, chat_id: str = "default") -> Answer | None:
         """The answer a button asks for; None when the button is stale or not ours."""
@@ -68,4 +82,16 @@ class Engine:
             answer = self.answerer.answer(Interpretation(intent, 1.0, clusters=(clusters[0],)))
         if answer is not None:
             self._remember(chat_id, answer, None)
+        return answer
+
+    def command(self, name: str, argument: str = "", chat_id: str = "default") -> Answer:
+        """The reply to a slash command (``/sights seoul``, ``/start cluster-seoul``...)."""
+        answer, it = menus.command(self, name, argument, chat_id)
+        self._remember(chat_id, answer, it)
+        return answer
+
+    def nearby(self, lat: float, lon: float, chat_id: str = "default") -> Answer:
+        """The sights nearest to a shared location, remembered like any answer."""
+        answer = menus.nearby(self, lat, lon)
+        self._remember(chat_id, answer, None)
         return answer

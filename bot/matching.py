@@ -64,6 +64,7 @@ class Interpretation:
     unknown_words: tuple[str, ...] = ()
     candidates: tuple[str, ...] = ()
     from_context: bool = False
+    mentioned: tuple[str, ...] = ()  # clusters the question named, even when not answered
     pending: str = ""  # for clarify: what the question asked, once the cluster is chosen
     economy_ranking: bool = False  # "which country…": about the economy ranking
     words: tuple[str, ...] = ()  # the question's content words, typos corrected
@@ -82,6 +83,7 @@ class _Evidence:
     ranks: list[RankRef]
     words: list[str]
     smalltalk: float  # how strongly the question is small talk (the longest phrase)
+    named: tuple[str, ...] = ()  # clusters named, directly or through a sight
 
     def ids(self, kind: str) -> list[str]:
         return self.found.get(kind, [])
@@ -267,6 +269,7 @@ class Matcher:
             "general": tuple(ev.ids("general")),
             "unknown_words": tuple(ev.unknown),
             "economy_ranking": bool(ev.ids("economyword")),
+            "mentioned": ev.named,
             "words": tuple(ev.words),
             "cues": dict(ev.cues),
         }
@@ -286,6 +289,7 @@ class Matcher:
             owner = tech_id.partition("#")[0]
             if owner not in clusters:
                 clusters.append(owner)
+        ev.named = tuple(clusters)
         rank = ev.ranks[0] if ev.ranks else None
         named = bool(clusters or any(ev.ids(k) for k in _CONTENT_KINDS))
         has_content = named or rank is not None
@@ -307,7 +311,7 @@ class Matcher:
         if (economies or about_economies) and not clusters and not cluster_talk:
             if ev.ids("general") or about_economies or rank is not None:
                 return self._economy_answer(ev, rank)
-            if ev.cues.get("rank") or ev.cues.get("list") or ev.cues.get("general"):
+            if any(ev.cues.get(i, 0) >= 1 for i in ("rank", "list", "general")):
                 return self._economy_answer(ev, rank)
         if economies and not clusters:
             in_top = _unique([c.id for e in economies for c in kb.clusters_in(e)])
@@ -339,7 +343,7 @@ class Matcher:
                 return self._base(ev, "unknown", 0.25)  # "is DeepSeek better than ChatGPT"
             if sights:
                 _, score = ev.best_cue(("rank", "stat", "compare", "superlative"))
-                if score < 1:  # a sight named: tell about that sight
+                if score < 1 and not ev.ids("measure"):  # a sight named: tell about that sight
                     if ev.unknown and ev.cues.get("sights", 0) < 1:
                         return self._base(ev, "unknown", 0.25)  # "how fast is the Yurikamome"
                     intent = "sights"
@@ -398,6 +402,8 @@ class Matcher:
                 common["clusters"] = (previous, cluster)
                 return self._base(ev, "compare", 0.8, **common)
         intent, score = ev.best_cue(("sights", "stat", "overview", "reverse", "superlative"))
+        if ev.ids("tech") and not ev.ids("measure") and intent != "sights":
+            return self._base(ev, "overview", confidence, **common)  # "DeepSeek used much?"
         if ev.ids("measure"):
             if intent == "overview" and not cues.get("stat") and not cues.get("superlative"):
                 return self._base(ev, "overview", confidence, **common)  # "like for startups"
@@ -438,8 +444,16 @@ class Matcher:
     ) -> Interpretation:
         kb = self.kb
         cues = ev.cues
-        usable_context = context is not None and bool(context.clusters) and not ev.unknown
         points_back = bool(ev.ids("followup"))
+        _, strongest = ev.best_cue(_CUE_INTENTS)
+        clear = bool(ev.ids("measure")) or strongest >= 1
+        # unknown words block the context ("sights in mumbai"), unless the question points
+        # back at it and asks something clear ("what % of vc deals happen there")
+        usable_context = (
+            context is not None
+            and bool(context.clusters)
+            and (not ev.unknown or (points_back and clear))
+        )
         if rank is not None and not rank.top:
             if rank.n in kb.cluster_by_rank:
                 cluster = kb.cluster_by_rank[rank.n].id
@@ -453,6 +467,10 @@ class Matcher:
                 return self._base(ev, "rank", 0.8, others=(rank.n,), rank=rank)
             return self._base(ev, "unknown", 0.2, rank=rank)
         superlative = cues.get("superlative", 0)
+        if ev.ids("measure") and usable_context and superlative >= 1:
+            assert context is not None
+            if len(context.clusters) > 1:  # "which one files more patents" after a comparison
+                return self._base(ev, "superlative", 0.8, candidates=context.clusters)
         if ev.ids("measure") and usable_context and superlative < 1:
             assert context is not None
             if context.intent == "compare" and len(context.clusters) > 1:
@@ -485,8 +503,9 @@ class Matcher:
         intent, score = ev.best_cue(_CUE_INTENTS)
         if usable_context and (score >= 0.7 or points_back or ev.ids("theme") or rank):
             assert context is not None
-            if intent == "compare" and len(context.clusters) > 1:
-                return self._base(ev, "compare", 0.75, clusters=context.clusters, from_context=True)
+            pair = context.clusters if len(context.clusters) > 1 else context.recent[:2]
+            if intent == "compare" and len(pair) > 1:
+                return self._base(ev, "compare", 0.75, clusters=pair, from_context=True)
             if intent != "compare":
                 return self._about_one(
                     ev, context.clusters[0], [], rank, context, from_context=True
