@@ -43,23 +43,26 @@ def cards(engine: Engine, query: str, limit: int = MAX_CARDS) -> list[Card]:
     out: list[Card] = []
     query = " ".join(query.split())
     sight_ids: list[str] = []
+    named: list[str] = []
     if query:
         it = engine.matcher.interpret(query, None)
         if it.intent in _ANSWERED:
             answer = answerer.answer(it)
             title = answer.plain.split("\n", 1)[0].rstrip(":")
             out.append(Card("answer", _short(title) or query, _short(answer.plain), answer))
+            named.extend(answer.clusters)
         sight_ids = list(it.sights)
-        cluster_ids = list(
-            dict.fromkeys([*it.clusters, *it.candidates, *(kb.sight_by_id[s][0].id for s in sight_ids)])
-        )
+        named += [*it.clusters, *it.candidates, *(kb.sight_by_id[s][0].id for s in sight_ids)]
+        cluster_ids = [c for c in dict.fromkeys(named) if c in kb.cluster_by_id]
     else:
         top = answerer.answer(Interpretation("list", 1.0))
         out.append(Card("top", t("card_top"), _short(top.plain.split("\n", 1)[-1]), top))
         cluster_ids = [c.id for c in kb.clusters]
     for sight_id in sight_ids:
         _, sight = kb.sight_by_id[sight_id]
-        out.append(Card(f"s:{sight_id}", sight.name, _short(sight.what), answerer.sight_answer(sight_id)))
+        out.append(
+            Card(f"s:{sight_id}", sight.name, _short(sight.what), answerer.sight_answer(sight_id))
+        )
     for cluster_id in cluster_ids:
         cluster = kb.cluster_by_id[cluster_id]
         overview = answerer.answer(Interpretation("overview", 1.0, clusters=(cluster_id,)))
@@ -74,5 +77,7 @@ def cards(engine: Engine, query: str, limit: int = MAX_CARDS) -> list[Card]:
             if sight.id not in sight_ids:
                 answer = answerer.sight_answer(sight.id)
                 out.append(Card(f"s:{sight.id}", sight.name, _short(sight.what), answer))
-    unique = list({card.id: card for card in reversed(out)}.values())[::-1]
-    return unique[: max(0, limit)]
+    unique: dict[str, Card] = {}
+    for card in out:
+        unique.setdefault(card.id, card)
+    return list(unique.values())[: max(0, limit)]

@@ -60,7 +60,9 @@ def welcome(engine: Engine) -> Answer:
 
 def help_answer(engine: Engine) -> Answer:
     lines = (text(t("help")), text(t("help_commands")))
-    return Answer("smalltalk", (), 1.0, lines, actions=_pick_rows(list(engine.kb.clusters), "about"))
+    return Answer(
+        "smalltalk", (), 1.0, lines, actions=_pick_rows(list(engine.kb.clusters), "about")
+    )
 
 
 def deep_link(engine: Engine, payload: str) -> Answer | None:
@@ -81,9 +83,8 @@ def deep_link(engine: Engine, payload: str) -> Answer | None:
 def _menu(engine: Engine, first: Line, verb: str, pending: str) -> Reply:
     clusters = list(engine.kb.clusters)
     ids = tuple(c.id for c in clusters)
-    answer = Answer(
-        "clarify", ids, 0.5, (first, text(t("clarify_which"))), actions=_pick_rows(clusters, verb)
-    )
+    lines = (first, text(t("clarify_which"))) if first else (text(t("clarify_which")),)
+    answer = Answer("clarify", ids, 0.5, lines, actions=_pick_rows(clusters, verb))
     return answer, Interpretation("clarify", 0.5, candidates=ids, pending=pending)
 
 
@@ -110,9 +111,7 @@ def place(engine: Engine, intent: str, argument: str, chat_id: str) -> Reply:
     if it.candidates:
         candidates = [engine.kb.cluster_by_id[c] for c in it.candidates]
         lines = (text(t("clarify")), *(text("• ", bold(c.name)) for c in candidates))
-        answer = Answer(
-            "clarify", it.candidates, 0.5, lines, actions=_pick_rows(candidates, verb)
-        )
+        answer = Answer("clarify", it.candidates, 0.5, lines, actions=_pick_rows(candidates, verb))
         return answer, Interpretation("clarify", 0.5, candidates=it.candidates, pending=intent)
     return _menu(engine, text(t("unknown_place", place=_echo(argument))), verb, intent)
 
@@ -140,7 +139,7 @@ def sources(engine: Engine) -> Answer:
     for source in engine.kb.sources:
         title = Span(source.title, url=source.url) if source.url else Span(source.title)
         extra = f" ({source.date})" if source.date else ""
-        lines.append(text("• ", title, italic(f" {source.publisher}{extra}")))
+        lines.append(text("• ", title, ", ", italic(f"{source.publisher}{extra}")))
     return Answer("general", (), 1.0, tuple(lines))
 
 
@@ -158,7 +157,10 @@ def nearby(engine: Engine, lat: float, lon: float) -> Answer:
     found = geo.nearest(kb, lat, lon, NEARBY_LIMIT)
     if not found:
         return Answer("unknown", (), 0.0, (text(t("nearby_none")),))
-    title = t("nearby_far") if found[0].km > FAR_KM else t("nearby_title")
+    far = found[0].km > FAR_KM
+    if not far:  # near one cluster: the other cities' sights are no use to a walker
+        found = [n for n in found if n.km <= FAR_KM]
+    title = t("nearby_far") if far else t("nearby_title")
     lines: list[Line] = [text(bold(title))]
     rows: list[tuple[Action, ...]] = []
     sources: list[str] = []
@@ -172,4 +174,3 @@ def nearby(engine: Engine, lat: float, lon: float) -> Answer:
                 sources.append(source_id)
     clusters = tuple(dict.fromkeys(n.cluster_id for n in found))
     return Answer("sights", clusters, 1.0, tuple(lines), tuple(sources), tuple(rows))
-

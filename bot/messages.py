@@ -86,6 +86,22 @@ EN: dict[str, str] = {
     "button_about": "About",
     "compare_pick": "Compare {name} with…",
     "sources_title": "Where my facts come from:",
+    "unknown_place": "I don't know a top innovation cluster called “{place}”.",
+    "stale_button": "That button is out of date. Ask me again, or send /help.",
+    "edited": "I answer new messages only: send your question again.",
+    "nearby_title": "The sights I know nearest to you:",
+    "nearby_far": "The nearest sights I know are a long way from you:",
+    "nearby_none": "I don't know where any sight is, so I can't tell what is near you.",
+    "distance_m": "{m} m",
+    "distance_km": "{km} km",
+    "card_top": "The top innovation clusters of the GII 2025",
+    "cmd_start": "Welcome and the top five clusters",
+    "cmd_help": "What you can ask me",
+    "cmd_top": "The ranking of the top innovation clusters",
+    "cmd_sights": "What to see in a cluster, e.g. /sights Seoul",
+    "cmd_cluster": "About a cluster, e.g. /cluster Tokyo",
+    "cmd_compare": "Compare two clusters, e.g. /compare Tokyo Seoul",
+    "cmd_sources": "Where my facts come from",
 }
 
 

@@ -1,0 +1,53 @@
+"""Slash commands: one handler for all of them; the core's ``Engine.command`` does the work."""
+
+from __future__ import annotations
+
+from telegram import BotCommand, Update
+
+from bot.handlers.common import Context, chat_key, reply, services
+from bot.menus import COMMANDS
+from bot.messages import t
+
+# (command, catalogue key of its description), in the order of the menu
+PRIVATE_MENU = (
+    ("start", "cmd_start"),
+    ("top", "cmd_top"),
+    ("sights", "cmd_sights"),
+    ("cluster", "cmd_cluster"),
+    ("compare", "cmd_compare"),
+    ("sources", "cmd_sources"),
+    ("help", "cmd_help"),
+)
+GROUP_MENU = tuple(item for item in PRIVATE_MENU if item[0] != "start")
+
+
+def menu(items: tuple[tuple[str, str], ...]) -> list[BotCommand]:
+    return [BotCommand(name, t(key)) for name, key in items]
+
+
+def _name(text: str) -> str:
+    """ "/Sights@travel_bot seoul" is the command "sights"."""
+    return text.split(maxsplit=1)[0].lstrip("/").partition("@")[0].lower()
+
+
+async def on_command(update: Update, context: Context) -> None:
+    """A known command; ``/start PAYLOAD`` opens a deep link."""
+    message = update.effective_message
+    if message is None or message.text is None:
+        return
+    engine = services(context).engine
+    name = _name(message.text)
+    argument = " ".join(context.args or [])
+    answer = engine.command(
+        name if name in COMMANDS else "help", argument, chat_key(message.chat_id)
+    )
+    await reply(message, answer, engine)
+
+
+async def on_unknown_command(update: Update, context: Context) -> None:
+    """A command we don't know gets the help, so the traveller sees what exists."""
+    message = update.effective_message
+    if message is None:
+        return
+    engine = services(context).engine
+    await reply(message, engine.command("help", "", chat_key(message.chat_id)), engine)
