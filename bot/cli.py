@@ -12,6 +12,7 @@ from pathlib import Path
 
 from bot.config import Settings, SettingsError, load_settings
 from bot.engine import Engine
+from bot.health import DEFAULT_MAX_AGE, DEFAULT_TIMEOUT
 from bot.knowledge import KnowledgeBase, KnowledgeError, load_knowledge
 
 
@@ -130,6 +131,38 @@ def cmd_run(args: argparse.Namespace) -> int:
     return run(settings, Engine(kb))
 
 
+def cmd_health(args: argparse.Namespace) -> int:
+    """Exit 0 when the running bot is healthy, else 1 and one line saying why. Webhook mode
+    asks the server's /healthz over loopback; polling mode reads the heartbeat's age."""
+    from bot import health
+
+    try:
+        settings = _settings()
+    except SettingsError as exc:  # 1, not 2: Docker reserves exit code 2 of a health check
+        print(f"unhealthy: {exc}", file=sys.stderr)
+        return 1
+    if settings.webhook_url:
+        url = health.healthz_url(settings.listen, settings.port)
+        ok, reason = health.probe(url, timeout=args.timeout)
+    else:
+        ok, reason = health.check(health.heartbeat_path(settings.data_dir), args.max_age)
+    if ok:
+        print(f"healthy: {reason}")
+        return 0
+    print(f"unhealthy: {reason}", file=sys.stderr)
+    return 1
+
+
+def _positive_seconds(raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {raw!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be more than 0 seconds, got {raw!r}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="travelbot",
@@ -187,6 +220,28 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("run", "run the Telegram bot (TELEGRAM_BOT_TOKEN; see the README)")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser(
+        "health",
+        help="exit 0 if the running bot is healthy, else 1 with the reason (HEALTHCHECK)",
+        description="Webhook mode (TRAVELBOT_WEBHOOK_URL set): GET /healthz on TRAVELBOT_PORT "
+        "over loopback. Polling mode: the heartbeat in TRAVELBOT_DATA_DIR must be recent.",
+    )
+    p.add_argument(
+        "--max-age",
+        type=_positive_seconds,
+        default=DEFAULT_MAX_AGE,
+        metavar="SECONDS",
+        help="polling mode: the oldest heartbeat that still counts as alive (default %(default)g)",
+    )
+    p.add_argument(
+        "--timeout",
+        type=_positive_seconds,
+        default=DEFAULT_TIMEOUT,
+        metavar="SECONDS",
+        help="webhook mode: how long to wait for /healthz (default %(default)g)",
+    )
+    p.set_defaults(func=cmd_health)
     return parser
 
 
