@@ -17,27 +17,21 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import get_args
 
 from bot.dialogue import ChatContext
 from bot.index import Index, Mention, knowledge_entries
 from bot.knowledge import KnowledgeBase
+from bot.knowledge.schema import IntentName
 from bot.ordinals import RankReader, RankRef
 from bot.text import is_cjk, normalise, tokenise
 
 MAX_QUESTION_CHARS = 600  # longer messages are read from their start; nobody asks 4 KB questions
 _PLACE_KINDS = frozenset({"cluster", "sight", "economy", "other", "tech"})
 _CONTENT_KINDS = _PLACE_KINDS | {"theme", "measure", "general", "unsupported"}
-_CUE_INTENTS = (
-    "rank",
-    "sights",
-    "overview",
-    "stat",
-    "superlative",
-    "reverse",
-    "compare",
-    "general",
-    "list",
-)
+# The intents a question's wording can point at, in the schema's order (ties go to the first);
+# small talk is weighed on its own.
+_CUE_INTENTS: tuple[str, ...] = tuple(i for i in get_args(IntentName) if i != "smalltalk")
 _CLUSTER_INTENTS = ("rank", "sights", "overview", "stat", "compare")
 _EXAMPLE_WEIGHT = 0.35
 # How much a question's intent may be taken from the chat's previous answer.
