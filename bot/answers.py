@@ -444,7 +444,7 @@ class Answerer:
                 b.add("• ", bold(c.name))
         else:
             b.add(t("clarify_which"))
-        self.pick_buttons(b, candidates[:5], verb="about")
+        self.pick_buttons(b, candidates[:5], verb="pick")
         return b.done("clarify", tuple(it.candidates), it.confidence)
 
     def _unknown(self, it: Interpretation) -> Answer:

@@ -14,6 +14,8 @@ from bot.dialogue import ChatContext, ContextStore, MemoryContextStore
 from bot.knowledge import KnowledgeBase
 from bot.matching import Interpretation, Matcher
 
+_PICKABLE = ("rank", "sights", "overview", "stat")
+
 
 class Engine:
     def __init__(self, kb: KnowledgeBase, contexts: ContextStore | None = None) -> None:
@@ -77,8 +79,15 @@ class Engine:
             answer = self.answerer.compare_choices(clusters[0])
         elif tap.verb == "cmp" and len(clusters) == 2:
             answer = self.answerer.answer(Interpretation("compare", 1.0, clusters=tuple(clusters)))
-        elif tap.verb in ("about", "sights", "pick") and clusters:
-            intent = "overview" if tap.verb in ("about", "pick") else "sights"
+        elif tap.verb == "pick" and clusters:
+            # a "Did you mean…" choice: answer what the question asked, for the cluster picked
+            context = self.contexts.get(chat_id)
+            intent = context.intent if context and context.intent in _PICKABLE else "overview"
+            measures = context.measures if context else ()
+            it = Interpretation(intent, 1.0, clusters=(clusters[0],), measures=measures)
+            answer = self.answerer.answer(it)
+        elif tap.verb in ("about", "sights") and clusters:
+            intent = "overview" if tap.verb == "about" else "sights"
             answer = self.answerer.answer(Interpretation(intent, 1.0, clusters=(clusters[0],)))
         if answer is not None:
             self._remember(chat_id, answer, None)

@@ -101,3 +101,15 @@ def test_buttons_fit_telegram_and_tap_back(engine: Engine) -> None:
         assert engine.tap(data, "c") is not None
     assert engine.tap("v1|about|no-such-cluster", "c") is None
     assert engine.tap("garbage", "c") is None
+
+
+def test_clarify_button_answers_what_was_asked(engine: Engine) -> None:
+    answer = engine.ask("what to see in china", "k")
+    assert answer.intent == "clarify"
+    assert set(answer.clusters) == {"shenzhen-hong-kong-guangzhou", "beijing"}
+    beijing = next(a for row in answer.actions for a in row if "Beijing" in a.label)
+    assert beijing.data is not None
+    picked = engine.tap(beijing.data, "k")
+    assert picked is not None
+    assert (picked.intent, picked.clusters) == ("sights", ("beijing",))
+    assert "Apollo" in picked.plain

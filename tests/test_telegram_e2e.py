@@ -208,11 +208,13 @@ async def test_a_follow_up_button_adds_a_new_message(app: TravelApp, fake: FakeB
 async def test_a_clarify_button_replaces_the_question(app: TravelApp, fake: FakeBotApi) -> None:
     question = await ask(fake, "what to see in china")
     assert question.result["text"].startswith(t("clarify"))
-    assert "v1|about|beijing" in callback_data(question.result)
-    fake.press_button(question.result, "v1|about|beijing")
+    assert "v1|pick|beijing" in callback_data(question.result)
+    fake.press_button(question.result, "v1|pick|beijing")
     assert (await fake.wait_for("answerCallbackQuery")).ok
     edit = await fake.wait_for("editMessageText", chat_id=USER)
-    assert edit.ok and edit.result["text"].startswith("Beijing")
+    # the pick answers what was asked (what to see), for the cluster picked
+    assert edit.ok and edit.result["text"].startswith("What to see in Beijing")
+    assert "Apollo" in edit.result["text"]
     assert edit.result["message_id"] == question.result["message_id"]
 
 
