@@ -26,6 +26,18 @@ _CJK_RANGES: tuple[tuple[int, int], ...] = (
 )
 # Katakana middle dot and prolonged sound mark belong inside words.
 _CJK_INNER = {"\u30fb", "\u30fc"}
+# The same set as one character class: a regex test is far cheaper than a loop over ranges,
+# and it splits a chunk into CJK and other runs in one pass.
+_CJK_CLASS = "".join(f"\\u{lo:04x}-\\u{hi:04x}" for lo, hi in _CJK_RANGES) + "".join(
+    sorted(_CJK_INNER)
+)
+_CJK_CHAR = re.compile(f"[{_CJK_CLASS}]").fullmatch
+_CJK_RUNS = re.compile(f"([{_CJK_CLASS}]+)|[^{_CJK_CLASS}]+")
+# What normalise() does to plain ASCII, as one table: letters and digits stay, "#%.,'" stay,
+# anything else becomes a space (ASCII has no accents, marks, format characters or flags).
+_ASCII_FOLD = str.maketrans(
+    {chr(c): " " for c in range(128) if not (chr(c).isalnum() or chr(c) in "#%.,'")}
+)
 _MAX_SEGMENT = 12  # longest vocabulary entry tried by maximum matching, in characters
 _REPEATS = re.compile(r"([^\W\d_])\1{2,}")  # "tokyooo", "hiiii": three or more of one letter
 # A number keeps its decimal point and thousands separators (5.4, 12,000); a word is letters.
@@ -42,8 +54,7 @@ def _flag_letters(match: re.Match[str]) -> str:
 
 
 def is_cjk(char: str) -> bool:
-    code = ord(char)
-    return any(lo <= code <= hi for lo, hi in _CJK_RANGES) or char in _CJK_INNER
+    return _CJK_CHAR(char) is not None
 
 
 def _is_latin_base(char: str) -> bool:
@@ -62,6 +73,8 @@ def normalise(text: str) -> str:
     (punctuation, emoji, symbols, control characters) becomes a space; runs of three or
     more equal letters shrink to one. Idempotent: normalising twice changes nothing.
     """
+    if text.isascii():  # most aliases and questions: skip the Unicode passes
+        return " ".join(_REPEATS.sub(r"\1", text.lower().translate(_ASCII_FOLD)).split())
     text = _FLAG.sub(_flag_letters, text)
     text = unicodedata.normalize("NFKC", text).casefold()
     out: list[str] = []
@@ -93,14 +106,7 @@ def normalise(text: str) -> str:
 
 def _split_runs(chunk: str) -> list[tuple[str, bool]]:
     """Split a whitespace-free chunk into alternating runs of CJK and other characters."""
-    runs: list[tuple[str, bool]] = []
-    for char in chunk:
-        cjk = is_cjk(char)
-        if runs and runs[-1][1] == cjk:
-            runs[-1] = (runs[-1][0] + char, cjk)
-        else:
-            runs.append((char, cjk))
-    return runs
+    return [(m.group(), m.group(1) is not None) for m in _CJK_RUNS.finditer(chunk)]
 
 
 def segment_cjk(run: str, known: Callable[[str], bool]) -> list[str]:
