@@ -6,6 +6,9 @@ sources it used, so every factual answer ends with where it came from.
 
 from __future__ import annotations
 
+import heapq
+from collections.abc import Iterator
+from itertools import combinations
 from urllib.parse import quote_plus
 
 from bot import actions
@@ -19,6 +22,19 @@ from bot.text import normalise, tokenise
 
 MAP_SEARCH = "https://www.google.com/maps/search/?api=1&query="
 _MAX_SIGHTS_LISTED = 8
+_MAX_CLUSTERS_SHOWN = 10  # clusters listed or offered as buttons when nothing narrows them
+
+
+# (-best score, cluster rank, cluster, [(score, position, sight)], everyday tech texts)
+_Ranked = tuple[int, int, Cluster, list[tuple[int, int, Sight]], list[str]]
+
+
+def _by_rank(*lists: list[Cluster]) -> Iterator[Cluster]:
+    last = None
+    for cluster in heapq.merge(*lists, key=lambda c: c.rank):
+        if cluster is not last:
+            yield cluster
+            last = cluster
 
 
 def map_url(sight: Sight) -> str:
@@ -70,7 +86,35 @@ class _Builder:
 class Answerer:
     def __init__(self, kb: KnowledgeBase) -> None:
         self.kb = kb
+        # Built once, so that a reverse question costs in proportion to what it matches, not
+        # to the knowledge: each sight's words (of its name; of its description and aliases),
+        # the sights each word stem appears in, and clusters in rank order by the themes (and
+        # pairs of themes) of their sights and by those of their everyday tech; a reverse
+        # question walks only the first few of those lists.
+        self._stem_sights: dict[str, set[str]] = {}
+        self._sight_clusters: dict[frozenset[str], list[Cluster]] = {}
+        self._theme_tech: dict[str, list[Cluster]] = {}
+        for cluster in kb.clusters:  # by rank
+            for sight in cluster.sights:
+                for size in (1, 2):
+                    for combo in combinations(sorted(set(sight.themes)), size):
+                        held = self._sight_clusters.setdefault(frozenset(combo), [])
+                        if not held or held[-1] is not cluster:
+                            held.append(cluster)
+            for tech in cluster.everyday_tech:
+                for theme in tech.themes:
+                    held = self._theme_tech.setdefault(theme, [])
+                    if not held or held[-1] is not cluster:
+                        held.append(cluster)
         self._sight_words: dict[str, tuple[set[str], set[str]]] = {}
+        for cluster in kb.clusters:
+            for sight in cluster.sights:
+                described = " ".join([sight.what, *alias_texts(sight.aliases)])
+                in_name = {_stem(w) for w in tokenise(normalise(sight.name))}
+                described_by = {_stem(w) for w in tokenise(normalise(described))}
+                self._sight_words[sight.id] = (in_name, described_by)
+                for stem in in_name | described_by:
+                    self._stem_sights.setdefault(stem, set()).add(sight.id)
 
     def answer(self, it: Interpretation) -> Answer:
         handler = getattr(self, f"_{it.intent}")
@@ -125,11 +169,13 @@ class Answerer:
     def _list(self, it: Interpretation) -> Answer:
         b = _Builder()
         shown = [self.kb.cluster_by_id[c] for c in it.clusters] or list(self.kb.clusters)
+        everything = len(shown) == len(self.kb.clusters)
+        shown = shown[:_MAX_CLUSTERS_SHOWN]
         b.add(t("list_title", n=len(shown)))
         for c in shown:
             b.add(f"{c.rank}. ", bold(c.name), f": {c.headline}")
             b.cite(c.rank_source)
-        if len(shown) == len(self.kb.clusters) and self.kb.other_clusters:
+        if everything and self.kb.other_clusters:
             names = ", ".join(f"{o.rank}. {o.name}" for o in self.kb.other_clusters)
             b.add(italic(t("list_more", names=names)))
             b.cite(*(o.source for o in self.kb.other_clusters))
@@ -233,11 +279,11 @@ class Answerer:
     def _leaders(self, measure: str, scope: tuple[str, ...]) -> list[tuple[Cluster, Stat]]:
         """Clusters by a measure: a global position from the sources first, then the value.
         Within a scope (e.g. the Asian clusters) only values compare: positions are global."""
-        clusters = [self.kb.cluster_by_id[c] for c in scope] or list(self.kb.clusters)
-        pairs = [(c, s) for c in clusters for s in c.stats if s.measure == measure]
+        pairs = self.kb.stats_by_measure.get(measure, [])
         if scope:
-            return sorted(pairs, key=lambda p: (-(p[1].value or 0), p[0].rank))
-        return sorted(pairs, key=lambda p: (p[1].position or 999, -(p[1].value or 0), p[0].rank))
+            inside = [(c, s) for c, s in pairs if c.id in scope]
+            return sorted(inside, key=lambda p: (-(p[1].value or 0), p[0].rank))
+        return list(pairs)
 
     def _superlative(self, it: Interpretation) -> Answer:
         b = _Builder()
@@ -272,25 +318,45 @@ class Answerer:
         for sight_id in it.sights:  # "where can I take a Waymo": what that sight is about
             themes += [x for x in kb.sight_by_id[sight_id][1].themes if x not in themes]
         names = " / ".join(kb.theme_by_id[x].name for x in themes)
-        scope = [kb.cluster_by_id[c] for c in it.clusters] or list(kb.clusters)
-        words = set(it.words)
-        scored: list[tuple[int, int, Cluster, list[Sight], list[str]]] = []
-        for cluster in scope:
-            ranked = sorted(
-                ((self._sight_score(s, themes, words), s) for s in cluster.sights),
-                key=lambda p: -p[0],
+        wanted = set(themes)
+        asked = {_stem(w) for w in it.words}  # once per question, not once per sight
+        if it.clusters or len(wanted) > 2:  # a few clusters named, or rare: score directly
+            candidates = [kb.cluster_by_id[c] for c in dict.fromkeys(it.clusters)] or list(
+                _by_rank(
+                    *(self._sight_clusters.get(frozenset([x]), []) for x in wanted),
+                    *(self._theme_tech.get(x, []) for x in wanted),
+                )
             )
-            sights = [s for score, s in ranked if score > 0 and set(s.themes) & set(themes)]
-            tech = [x.text for x in cluster.everyday_tech if set(x.themes) & set(themes)]
-            best = ranked[0][0] if sights else 0
-            if sights or tech:
-                scored.append((-best, cluster.rank, cluster, sights, tech))
+            entries = [
+                self._rescore(self._theme_entry(c, wanted), wanted, asked) for c in candidates
+            ]
+            chosen = [x for x in entries if x[3] or x[4]]
+        else:
+            # only the sights sharing a word with the question score above their themes
+            boosted = set().union(*(self._stem_sights.get(a, ()) for a in asked))
+            touched: dict[str, Cluster] = {}
+            for sight_id in boosted:
+                cluster, sight = kb.sight_by_id[sight_id]
+                if wanted.intersection(sight.themes):
+                    touched[cluster.id] = cluster
+            chosen = [
+                self._rescore(self._theme_entry(c, wanted), wanted, asked) for c in touched.values()
+            ]
+            for cluster in self._theme_order(wanted):
+                if len(chosen) >= _MAX_CLUSTERS_SHOWN + len(touched):
+                    break
+                if cluster.id not in touched:
+                    chosen.append(self._theme_entry(cluster, wanted))
+        scored: list[tuple[int, int, Cluster, list[Sight], list[str]]] = [
+            (best, rank, cluster, [sight for _, _, sight in ranked], tech)
+            for best, rank, cluster, ranked, tech in chosen
+        ]
         b = _Builder()
         if not scored:
             b.add(t("reverse_none", themes=names))
             b.add(t("can_answer"))
             return b.done("unknown", (), 0.3)
-        scored.sort(key=lambda x: (x[0], x[1]))
+        scored = heapq.nsmallest(_MAX_CLUSTERS_SHOWN, scored, key=lambda x: (x[0], x[1]))
         b.add(bold(t("reverse_title", themes=names)))
         for _, _, cluster, sights, tech in scored:
             for sight in sights:
@@ -305,20 +371,47 @@ class Answerer:
         confidence = it.confidence if scored[0][3] else it.confidence * 0.9
         return b.done("reverse", [x[2].id for x in scored], confidence)
 
-    def _sight_score(self, sight: Sight, themes: list[str], words: set[str]) -> int:
-        """Themes shared count double; words of the question found in the sight's own
-        description break ties ("robotaxi" names Apollo's robotaxis, not Waymo's cars)."""
-        if sight.id not in self._sight_words:
-            described = " ".join([sight.what, *alias_texts(sight.aliases)])
-            self._sight_words[sight.id] = (
-                {_stem(w) for w in tokenise(normalise(sight.name))},
-                {_stem(w) for w in tokenise(normalise(described))},
-            )
+    def _theme_entry(self, cluster: Cluster, wanted: set[str]) -> _Ranked:
+        ranked = sorted(
+            (
+                (2 * len(wanted.intersection(sight.themes)), position, sight)
+                for position, sight in enumerate(cluster.sights)
+                if wanted.intersection(sight.themes)
+            ),
+            key=lambda x: (-x[0], x[1]),
+        )
+        tech = [x.text for x in cluster.everyday_tech if wanted.intersection(x.themes)]
+        return (-(ranked[0][0] if ranked else 0), cluster.rank, cluster, ranked, tech)
+
+    def _theme_order(self, wanted: set[str]) -> Iterator[Cluster]:
+        """Clusters by their best sight's theme score, then by rank, lazily (one or two themes)."""
+        seen: set[str] = set()
+        levels: list[Iterator[Cluster]] = []
+        if len(wanted) == 2:
+            levels.append(iter(self._sight_clusters.get(frozenset(wanted), [])))
+        levels.append(_by_rank(*(self._sight_clusters.get(frozenset([x]), []) for x in wanted)))
+        levels.append(_by_rank(*(self._theme_tech.get(x, []) for x in wanted)))
+        for level in levels:
+            for cluster in level:
+                if cluster.id not in seen:
+                    seen.add(cluster.id)
+                    yield cluster
+
+    def _rescore(self, entry: _Ranked, wanted: set[str], asked: set[str]) -> _Ranked:
+        _, rank, cluster, ranked, tech = entry
+        again = sorted(
+            ((self._quick_score(s, wanted, asked), p, s) for _, p, s in ranked),
+            key=lambda x: (-x[0], x[1]),
+        )
+        return (-(again[0][0] if again else 0), rank, cluster, again, tech)
+
+    def _quick_score(self, sight: Sight, wanted: set[str], asked: set[str]) -> int:
+        """Themes shared count double; words of the question found in the sight's own text
+        break ties, a word of its name double ("robotaxi" names Apollo's robotaxis, not
+        Waymo's cars)."""
         in_name, described_by = self._sight_words[sight.id]
-        asked = {_stem(w) for w in words}
-        # a word of the sight's own name weighs double: Apollo's name says "robotaxis"
         return (
-            2 * len(set(sight.themes) & set(themes))
+            2 * len(wanted.intersection(sight.themes))
             + 2 * len(asked & in_name)
             + len(asked & (described_by - in_name))
         )
@@ -432,7 +525,7 @@ class Answerer:
         b.add(t(kind))
         if kind in ("greeting", "help", "identity"):
             b.add(t("help"))
-        self.pick_buttons(b, list(self.kb.clusters))
+        self.pick_buttons(b, list(self.kb.clusters[:_MAX_CLUSTERS_SHOWN]))
         return b.done("smalltalk", (), it.confidence)
 
     def _clarify(self, it: Interpretation) -> Answer:
@@ -463,7 +556,7 @@ class Answerer:
         else:
             b.add(t("unknown"))
         b.add(t("can_answer"))
-        self.pick_buttons(b, list(kb.clusters))
+        self.pick_buttons(b, list(kb.clusters[:_MAX_CLUSTERS_SHOWN]))
         return b.done("unknown", (), min(it.confidence, 0.3))
 
 

@@ -350,7 +350,8 @@ class Matcher:
         return self._about_none(ev, rank, context)
 
     def _holders(self, measures: list[str]) -> list[str]:
-        return [c.id for c in self.kb.clusters if any(s.measure in measures for s in c.stats)]
+        by_measure = self.kb.stats_by_measure
+        return _unique([c.id for m in measures for c, _ in by_measure.get(m, [])])
 
     def _other_year(self, ev: _Evidence) -> bool:
         """A year other than the index's own: the knowledge is about the GII 2025 only."""

@@ -16,6 +16,7 @@ from bot.knowledge.schema import (
     Sight,
     SmalltalkKind,
     Source,
+    Stat,
     Theme,
     Unsupported,
 )
@@ -79,8 +80,28 @@ class KnowledgeBase:
     def unsupported_by_id(self) -> dict[str, Unsupported]:
         return {u.id: u for u in self.unsupported}
 
+    @cached_property
+    def stats_by_measure(self) -> dict[str, list[tuple[Cluster, Stat]]]:
+        """Every figure of a measure, leaders first: a position the sources give, then the
+        value. Built once, so a superlative does not scan every cluster."""
+        found: dict[str, list[tuple[Cluster, Stat]]] = {}
+        for cluster in self.clusters:
+            for stat in cluster.stats:
+                found.setdefault(stat.measure, []).append((cluster, stat))
+        for pairs in found.values():
+            pairs.sort(key=lambda p: (p[1].position or 999, -(p[1].value or 0), p[0].rank))
+        return found
+
+    @cached_property
+    def _clusters_by_economy(self) -> dict[str, list[Cluster]]:
+        found: dict[str, list[Cluster]] = {}
+        for cluster in self.clusters:
+            for economy in cluster.economies:
+                found.setdefault(economy, []).append(cluster)
+        return found
+
     def clusters_in(self, economy_id: str) -> list[Cluster]:
-        return [c for c in self.clusters if economy_id in c.economies]
+        return list(self._clusters_by_economy.get(economy_id, ()))
 
     def ranked_economies(self) -> list[Economy]:
         return sorted((e for e in self.economies if e.gii_rank), key=lambda e: e.gii_rank or 0)
