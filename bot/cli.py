@@ -125,10 +125,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings = load_settings(os.environ, need_token=True)
     if args.knowledge:
         settings = replace(settings, knowledge=Path(args.knowledge))
-    kb = load_knowledge([settings.knowledge])
+    from bot.reloading import KnowledgeHolder
+
+    holder = KnowledgeHolder(settings.knowledge)  # invalid knowledge: FILE:LINE lines, exit 1
     from bot.telegram_app import run  # python-telegram-bot loads only for this command
 
-    return run(settings, Engine(kb))
+    return run(settings, holder)
 
 
 def cmd_health(args: argparse.Namespace) -> int:

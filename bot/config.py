@@ -37,6 +37,7 @@ class Settings:
     log_format: str = "text"
     log_level: str = "INFO"
     reload_interval: float = 10.0
+    """Seconds between two looks at the knowledge folder's files; 0: no watching."""
 
     @property
     def webhook_path(self) -> str:
@@ -66,6 +67,22 @@ def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -
         raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
     if not low <= value <= high:
         raise SettingsError(f"{name} must be between {low} and {high}, got {value}")
+    return value
+
+
+def _interval(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
+    """Seconds: 0 turns the periodic work off, anything else must lie in [low, high]."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number of seconds, got {raw!r}") from None
+    if value != 0 and not low <= value <= high:  # also refuses nan and inf
+        raise SettingsError(
+            f"{name} must be 0 (off) or between {low:g} and {high:g} seconds, got {raw!r}"
+        )
     return value
 
 
@@ -141,4 +158,5 @@ def load_settings(env: Mapping[str, str], *, need_token: bool = False) -> Settin
         port=_int(env, "TRAVELBOT_PORT", 8080, 1, 65535),
         log_format=log_format,
         log_level=log_level,
+        reload_interval=_interval(env, "TRAVELBOT_RELOAD_INTERVAL", 10.0, 1.0, 86_400.0),
     )

@@ -29,10 +29,17 @@ class Engine:
 
     def ask(self, question: str, chat_id: str = "default") -> Answer:
         """Answer ``question`` in the context of ``chat_id``, and remember it for follow-ups."""
+        return self.ask_interpreted(question, chat_id)[0]
+
+    def ask_interpreted(
+        self, question: str, chat_id: str = "default"
+    ) -> tuple[Answer, Interpretation]:
+        """``ask``, with the interpretation behind the answer (what the question store keeps:
+        the candidates of a question the bot could not answer)."""
         interpretation = self.interpret(question, chat_id)
         answer = self.answerer.answer(interpretation)
         self._remember(chat_id, answer, interpretation)
-        return answer
+        return answer, interpretation
 
     def _remember(self, chat_id: str, answer: Answer, it: Interpretation | None) -> None:
         previous = self.contexts.get(chat_id)
@@ -95,9 +102,15 @@ class Engine:
 
     def command(self, name: str, argument: str = "", chat_id: str = "default") -> Answer:
         """The reply to a slash command (``/sights seoul``, ``/start cluster-seoul``...)."""
+        return self.command_interpreted(name, argument, chat_id)[0]
+
+    def command_interpreted(
+        self, name: str, argument: str = "", chat_id: str = "default"
+    ) -> tuple[Answer, Interpretation | None]:
+        """``command``, with the interpretation of its argument when there is one."""
         answer, it = menus.command(self, name, argument, chat_id)
         self._remember(chat_id, answer, it)
-        return answer
+        return answer, it
 
     def nearby(self, lat: float, lon: float, chat_id: str = "default") -> Answer:
         """The sights nearest to a shared location, remembered like any answer."""

@@ -124,18 +124,25 @@ def start_heartbeat(
     path: Path,
     interval: float = HEARTBEAT_INTERVAL,
 ) -> _T:
-    """Schedule the heartbeat on a job queue and return what the scheduler returns.
+    """Write the first beat now, schedule one every ``interval`` seconds on a job queue, and
+    return what the scheduler returns.
 
     ``run_repeating`` is PTB's ``app.job_queue.run_repeating`` (or anything called the same
-    way): ``start_heartbeat(app.job_queue.run_repeating, heartbeat_path(settings.data_dir))``.
-    The first beat is written at once; a failed write is logged and retried at the next beat,
-    and the health check reports the stale or missing file."""
+    way): ``start_heartbeat(app.job_queue.run_repeating, heartbeat_path(settings.data_dir))``,
+    best from ``post_init``. The first beat is written here rather than by the job, because a
+    job asked to start at once starts one interval late (APScheduler; PTB documents it). A
+    failed write is logged and retried at the next beat; the health check then reports the
+    stale or missing file."""
 
-    async def beat(_context: object) -> None:
+    def write() -> None:
         try:
             write_heartbeat(path)
         except OSError as exc:
             _LOG.warning("cannot write the heartbeat at %s: %s", path, exc)
 
+    async def beat(_context: object) -> None:
+        write()
+
+    write()
     callback: Callable[[object], Coroutine[Any, Any, None]] = beat
-    return run_repeating(callback, interval=interval, first=0, name="heartbeat")
+    return run_repeating(callback, interval=interval, first=interval, name="heartbeat")

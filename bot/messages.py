@@ -102,6 +102,42 @@ EN: dict[str, str] = {
     "cmd_cluster": "About a cluster, e.g. /cluster Tokyo",
     "cmd_compare": "Compare two clusters, e.g. /compare Tokyo Seoul",
     "cmd_sources": "Where my facts come from",
+    # admins only: the menu of their private chat, and the replies to their commands
+    "cmd_reload": "Admin: check the knowledge files and switch to them",
+    "cmd_unanswered": "Admin: the questions I could not answer, most asked first",
+    "cmd_handled": "Admin: mark a group of unanswered questions handled, e.g. /handled 12",
+    "cmd_stats": "Admin: questions per day, intent and cluster; answered rate",
+    "admin_reloaded": "Reloaded: {clusters} clusters, {sights} sights ({fingerprint}).",
+    "admin_unchanged": "Nothing changed: the files hold the knowledge in use ({fingerprint}).",
+    "admin_refused": (
+        "The knowledge has {n} problem(s); still serving the previous knowledge "
+        "({fingerprint}). Fix these and send /reload:"
+    ),
+    "admin_watch_refused": (
+        "A change in the knowledge folder has {n} problem(s); still serving the previous "
+        "knowledge ({fingerprint}). Fix these; the next save is picked up by itself:"
+    ),
+    "admin_more_problems": "…and {n} more: run travelbot validate to see them all.",
+    "admin_unanswered_title": (
+        "Most asked questions I could not answer ({shown} of {total} groups):"
+    ),
+    "admin_unanswered_none": "No open unanswered questions.",
+    "admin_unanswered_line": "#{id} ×{count}",
+    "admin_candidates": "hesitated between: {names}",
+    "admin_unanswered_hint": (
+        "When the knowledge answers one (or it needs no answer), send /handled ID, e.g. "
+        "/handled {id}."
+    ),
+    "admin_handled": "Marked #{id} handled: {n} question(s).",
+    "admin_handled_none": "There is no open group #{id}; send /unanswered for the ids.",
+    "admin_handled_usage": "Send /handled ID with a group's id from /unanswered, e.g. /handled 12.",
+    "admin_stats_total": "Questions in the last {days} days: {total}.",
+    "admin_stats_days": "Per day (UTC), last 7 days:",
+    "admin_stats_intents": "Per intent, last {days} days:",
+    "admin_stats_clusters": "Per cluster, last {days} days:",
+    "admin_stats_rate": "Answered: {week} in the last 7 days, {month} in the last 30 days.",
+    "admin_stats_no_rate": "n/a",
+    "admin_none": "none",
 }
 
 

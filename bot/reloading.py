@@ -43,12 +43,19 @@ def _snapshot(root: Path) -> tuple[tuple[str, int, int], ...]:
 class KnowledgeHolder:
     """The knowledge in force, its folder, and the reload and watch logic."""
 
-    def __init__(self, root: Path, on_swap: Callable[[Engine], None] | None = None) -> None:
+    def __init__(
+        self,
+        root: Path,
+        on_swap: Callable[[Engine], None] | None = None,
+        *,
+        engine: Engine | None = None,
+    ) -> None:
+        """Load ``root``, or start from ``engine`` when it was already built from it."""
         self.root = root
         self._lock = threading.Lock()  # one reload at a time
         self._on_swap = on_swap
-        kb = load_knowledge([root])  # at start-up an invalid knowledge is fatal: nothing to keep
-        self.engine = Engine(kb)
+        # at start-up an invalid knowledge is fatal: there is nothing to keep serving
+        self.engine = engine if engine is not None else Engine(load_knowledge([root]))
         self._seen = _snapshot(root)
         self.reloads = 0
         self.failed_reloads = 0

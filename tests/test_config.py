@@ -128,6 +128,20 @@ def test_port() -> None:
     assert load_settings({"TRAVELBOT_PORT": ""}).port == 8080
 
 
+@pytest.mark.parametrize(
+    ("raw", "expected"), [("", 10.0), (" 30 ", 30.0), ("2.5", 2.5), ("0", 0.0), ("86400", 86400.0)]
+)
+def test_reload_interval(raw: str, expected: float) -> None:
+    assert load_settings({"TRAVELBOT_RELOAD_INTERVAL": raw}).reload_interval == expected
+
+
+@pytest.mark.parametrize("raw", ["soon", "-1", "0.5", "86401", "nan", "inf", "1e9"])
+def test_bad_reload_interval(raw: str) -> None:
+    with pytest.raises(SettingsError, match="TRAVELBOT_RELOAD_INTERVAL") as caught:
+        load_settings({"TRAVELBOT_RELOAD_INTERVAL": raw})
+    assert "\n" not in str(caught.value)
+
+
 def test_base_url() -> None:
     local = "http://127.0.0.1:8081/bot"
     assert load_settings({"TELEGRAM_BASE_URL": local}).base_url == local

@@ -86,16 +86,23 @@ async def travelbot_run(env: Mapping[str, str]) -> AsyncIterator[asyncio.subproc
             await process.wait()
 
 
-async def test_run_answers_over_the_bot_api_and_stops_on_sigterm() -> None:
-    """The issue's acceptance check, on the real command."""
+async def test_run_answers_over_the_bot_api_and_stops_on_sigterm(
+    tmp_path: Path, clean_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The issue's acceptance check, on the real command; ``travelbot health`` passes while
+    it runs (the heartbeat in TRAVELBOT_DATA_DIR)."""
+    data = tmp_path / "data"
     async with FakeBotApi() as fake:
         env = {
             "TELEGRAM_BOT_TOKEN": fake.token,
             "TELEGRAM_BASE_URL": fake.base_url,
             "TRAVELBOT_LOG_LEVEL": "DEBUG",  # the most talkative: the token must still not show
+            "TRAVELBOT_DATA_DIR": str(data),
         }
         async with travelbot_run(env) as process:
             await fake.wait_for("getUpdates", timeout=60)
+            clean_env.setenv("TRAVELBOT_DATA_DIR", str(data))
+            assert main(["health"]) == 0, capsys.readouterr().err
             fake.send_text(USER, "which city is number 2?")
             reply = await fake.wait_for("sendMessage", chat_id=USER, timeout=20)
             assert "Tokyo–Yokohama" in reply.result["text"]
@@ -115,12 +122,13 @@ async def test_run_answers_over_the_bot_api_and_stops_on_sigterm() -> None:
         fake.assert_no_violations()
 
 
-async def test_run_with_a_token_the_bot_api_refuses_is_one_line() -> None:
+async def test_run_with_a_token_the_bot_api_refuses_is_one_line(tmp_path: Path) -> None:
     async with FakeBotApi() as fake:
         env = {
             "TELEGRAM_BOT_TOKEN": "987654321:WrongSecretWrongSecretWrongSecret1",
             "TELEGRAM_BASE_URL": fake.base_url,
             "TRAVELBOT_LOG_LEVEL": "ERROR",
+            "TRAVELBOT_DATA_DIR": str(tmp_path / "data"),
         }
         async with travelbot_run(env) as process:
             _, err = await asyncio.wait_for(process.communicate(), 60)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from telegram import BotCommand, Update
 
-from bot.handlers.common import Context, chat_key, reply, services
+from bot.admin import ASKING_COMMANDS
+from bot.handlers.common import Context, chat_key, record, reply, services
 from bot.menus import COMMANDS
 from bot.messages import t
 
@@ -19,13 +20,21 @@ PRIVATE_MENU = (
     ("help", "cmd_help"),
 )
 GROUP_MENU = tuple(item for item in PRIVATE_MENU if item[0] != "start")
+ADMIN_MENU = (
+    *PRIVATE_MENU,
+    ("reload", "cmd_reload"),
+    ("unanswered", "cmd_unanswered"),
+    ("handled", "cmd_handled"),
+    ("stats", "cmd_stats"),
+)
+"""An admin's private chat. A chat scope replaces the private chats' menu there: repeat it."""
 
 
 def menu(items: tuple[tuple[str, str], ...]) -> list[BotCommand]:
     return [BotCommand(name, t(key)) for name, key in items]
 
 
-def _name(text: str) -> str:
+def command_name(text: str) -> str:
     """ "/Sights@travel_bot seoul" is the command "sights"."""
     return text.split(maxsplit=1)[0].lstrip("/").partition("@")[0].lower()
 
@@ -36,11 +45,14 @@ async def on_command(update: Update, context: Context) -> None:
     if message is None or message.text is None:
         return
     engine = services(context).engine
-    name = _name(message.text)
+    name = command_name(message.text)
+    name = name if name in COMMANDS else "help"
     argument = " ".join(context.args or [])
-    answer = engine.command(
-        name if name in COMMANDS else "help", argument, chat_key(message.chat_id)
-    )
+    answer, interpretation = engine.command_interpreted(name, argument, chat_key(message.chat_id))
+    if name in ASKING_COMMANDS and (argument or name == "top"):
+        # "/sights seoul" asks like "what to see in seoul"; a bare "/sights" only opens a menu
+        asked = f"/{name} {argument}".strip()
+        await record(context, asked, answer, interpretation, message.chat.type)
     await reply(message, answer, engine)
 
 

@@ -1,35 +1,106 @@
-"""What every handler shares: the services kept in ``bot_data``, and sending an ``Answer``."""
+"""What every handler shares: the services kept in ``bot_data``, sending an ``Answer``, and
+recording a question in the store."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+import functools
+import logging
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.ext import ContextTypes
 
-from bot import render
+from bot import admin, render
 from bot.answer import Answer, Pin, text
+from bot.config import Settings
 from bot.engine import Engine
 from bot.flood import FloodGuard
+from bot.matching import Interpretation
 from bot.messages import t
+from bot.reloading import KnowledgeHolder
+from bot.store import QuestionStore
 
 Context = ContextTypes.DEFAULT_TYPE
 SERVICES_KEY = "travelbot"
+log = logging.getLogger("bot.telegram")
+_T = TypeVar("_T")
+
+
+def _store_thread() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="travelbot-store")
 
 
 @dataclass
 class Services:
-    """The core objects the handlers call; ``engine`` is swapped whole on a knowledge reload."""
+    """The core objects the handlers call. A reload swaps ``knowledge.engine`` whole: a
+    handler reads ``engine`` once per update, so an update in flight finishes on the engine
+    it started with."""
 
-    engine: Engine
+    knowledge: KnowledgeHolder
     flood: FloodGuard
+    store: QuestionStore
+    settings: Settings
+    reported_failure: tuple[str, ...] | None = None
+    """The problems last sent to the admins about a watched change, so each is sent once."""
+    store_thread: ThreadPoolExecutor = field(default_factory=_store_thread)
+    """Every store call runs on this one thread, off the event loop and in the order the
+    handlers made them: two questions of a chat are written, and so answered, in order, and
+    an admin's /stats sees every question answered before it."""
+
+    @property
+    def engine(self) -> Engine:
+        return self.knowledge.engine
+
+    async def in_store(self, call: Callable[..., _T], *args: Any) -> _T:
+        """``call(*args)`` (a store method) on the store's thread."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.store_thread, functools.partial(call, *args))
+
+    async def close_store(self) -> None:
+        """After the last update: close the store on its thread, then end the thread."""
+        await self.in_store(self.store.close)
+        self.store_thread.shutdown(wait=True)
 
 
-def services(context: Context) -> Services:
-    found = context.bot_data.get(SERVICES_KEY)
+def services_in(bot_data: Mapping[Any, Any]) -> Services:
+    found = bot_data.get(SERVICES_KEY)
     if not isinstance(found, Services):  # pragma: no cover - build_application stores it
         raise RuntimeError("the application was not built by bot.telegram_app")
     return found
+
+
+def services(context: Context) -> Services:
+    return services_in(context.bot_data)
+
+
+async def record(
+    context: Context,
+    question: str,
+    answer: Answer,
+    interpretation: Interpretation | None,
+    chat_type: str,
+) -> None:
+    """Keep a question for /stats, and its text for /unanswered when it was not answered;
+    never who asked. The write (durable, so it waits for the disk) runs on the store's thread,
+    off the event loop, and before the reply: a question the traveller saw answered is on
+    disk. A failing store is logged and the traveller still gets the answer."""
+    found = services(context)
+    candidates = admin.candidates(answer, interpretation)
+    try:
+        await found.in_store(
+            found.store.record,
+            question,
+            answer.intent,
+            answer.clusters,
+            str(chat_type),
+            candidates,
+        )
+    except Exception as exc:
+        log.warning("could not record a question: %s: %s", type(exc).__name__, exc)
 
 
 def chat_key(chat_id: int | str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot.handlers.common import Context, chat_key, note, reply, services
+from bot.handlers.common import Context, chat_key, note, record, reply, services
 from bot.handlers.filters import without_mention
 
 
@@ -19,7 +19,8 @@ async def on_text(update: Update, context: Context) -> None:
         # nothing to read: only the mention, punctuation or emoji
         answer = note("empty")
     else:
-        answer = engine.ask(question, chat_key(message.chat_id))
+        answer, interpretation = engine.ask_interpreted(question, chat_key(message.chat_id))
+        await record(context, question, answer, interpretation, message.chat.type)
     await reply(message, answer, engine)
 
 
