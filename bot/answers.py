@@ -347,16 +347,20 @@ class Answerer:
                     break
                 if cluster.id not in touched:
                     chosen.append(self._theme_entry(cluster, wanted))
-        scored: list[tuple[int, int, Cluster, list[Sight], list[str]]] = [
-            (best, rank, cluster, [sight for _, _, sight in ranked], tech)
-            for best, rank, cluster, ranked, tech in chosen
-        ]
         b = _Builder()
-        if not scored:
+        if not chosen:
             b.add(t("reverse_none", themes=names))
             b.add(t("can_answer"))
             return b.done("unknown", (), 0.3)
-        scored = heapq.nsmallest(_MAX_CLUSTERS_SHOWN, scored, key=lambda x: (x[0], x[1]))
+        chosen = heapq.nsmallest(_MAX_CLUSTERS_SHOWN, chosen, key=lambda x: (x[0], x[1]))
+        # Only the best matches: a "driverless train" is the Yurikamome, not every sight that
+        # shares one theme with it; a sight one point short (a word less) still counts.
+        best = -chosen[0][0]
+        scored: list[tuple[int, int, Cluster, list[Sight], list[str]]] = []
+        for score, rank, cluster, ranked, tech in chosen:
+            kept = [sight for points, _, sight in ranked if points >= best - 1]
+            if kept or (not ranked and tech):
+                scored.append((score, rank, cluster, kept, tech))
         b.add(bold(t("reverse_title", themes=names)))
         for _, _, cluster, sights, tech in scored:
             for sight in sights:
@@ -544,7 +548,9 @@ class Answerer:
         b = _Builder()
         kb = self.kb
         if it.unsupported:
-            topics = ", ".join(kb.unsupported_by_id[u].name for u in it.unsupported)
+            names = [kb.unsupported_by_id[u].name for u in it.unsupported]
+            # the names are headings ("Prices and costs"); mid-sentence they read lower-case
+            topics = ", ".join(n[:1].lower() + n[1:] for n in names)
             b.add(t("unknown_topic", topic=topics))
         elif it.others:
             other = kb.other_by_rank[it.others[0]]
