@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from bot.config import Settings, SettingsError, load_settings
+from bot.config import Settings, SettingsError, check_data_dir, load_settings
 from bot.engine import Engine
 from bot.health import DEFAULT_MAX_AGE, DEFAULT_TIMEOUT
 from bot.knowledge import KnowledgeBase, KnowledgeError, load_knowledge
@@ -120,11 +120,41 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_check(settings: Settings, kb: KnowledgeBase) -> None:
+    """``run --check``: the effective settings, secrets masked, and the knowledge's summary."""
+    shown = settings.masked()
+    width = max(len(name) for name in shown)
+    if settings.webhook_url:
+        mode = (
+            f"webhook: Telegram posts to {settings.webhook_url}, served at "
+            f"{settings.listen}:{settings.port}{settings.webhook_path} "
+            "(also /healthz and /metrics)"
+        )
+    else:
+        mode = "polling (no port opened; health is the heartbeat in the data folder)"
+    print(f"{'mode':<{width}}  {mode}")
+    for name, value in shown.items():
+        print(f"{name:<{width}}  {value}")
+    sights = sum(len(c.sights) for c in kb.clusters)
+    print()
+    print(
+        f"knowledge is valid: {len(kb.files)} files, {len(kb.clusters)} clusters, "
+        f"{sights} sights, {len(kb.sources)} sources ({kb.fingerprint})"
+    )
+    print("settings are valid (the Bot API was not contacted)")
+
+
 def cmd_run(args: argparse.Namespace) -> int:
-    """Run the Telegram bot until SIGINT or SIGTERM (polling)."""
+    """Run the Telegram bot until SIGINT or SIGTERM (polling or webhook), or with ``--check``
+    only check the settings and the knowledge."""
     settings = load_settings(os.environ, need_token=True)
     if args.knowledge:
         settings = replace(settings, knowledge=Path(args.knowledge))
+    if args.check:
+        kb = load_knowledge([settings.knowledge])  # invalid: FILE:LINE lines, exit 1
+        check_data_dir(settings.data_dir)
+        _print_check(settings, kb)
+        return 0
     from bot.reloading import KnowledgeHolder
 
     holder = KnowledgeHolder(settings.knowledge)  # invalid knowledge: FILE:LINE lines, exit 1
@@ -221,6 +251,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_eval)
 
     p = command("run", "run the Telegram bot (TELEGRAM_BOT_TOKEN; see the README)")
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help="check the settings and the knowledge, print them (secrets masked) and exit; "
+        "Telegram is not contacted",
+    )
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser(

@@ -6,6 +6,8 @@ touches ``os.environ``.
 
 from __future__ import annotations
 
+import ipaddress
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -17,6 +19,11 @@ SHIPPED_KNOWLEDGE = Path(__file__).resolve().parent.parent / "knowledge"
 _TOKEN = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{30,64}$")
 _SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what Telegram accepts as secret_token
 _SECRETS = ("token", "webhook_secret")
+_HOST_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
+WEBHOOK_PORTS = (443, 80, 88, 8443)
+"""The only ports Telegram's servers post updates to."""
+RESERVED_PATHS = ("/healthz", "/metrics")
+"""Routes of the webhook server itself: the webhook cannot live there."""
 
 
 class SettingsError(ValueError):
@@ -38,6 +45,11 @@ class Settings:
     log_level: str = "INFO"
     reload_interval: float = 10.0
     """Seconds between two looks at the knowledge folder's files; 0: no watching."""
+
+    @property
+    def mode(self) -> str:
+        """``webhook`` when ``TRAVELBOT_WEBHOOK_URL`` is set, else ``polling``."""
+        return "webhook" if self.webhook_url else "polling"
 
     @property
     def webhook_path(self) -> str:
@@ -100,13 +112,85 @@ def _admin_ids(raw: str) -> frozenset[int]:
     return frozenset(ids)
 
 
-def _url(name: str, raw: str, https_only: bool) -> str:
+def _url(name: str, raw: str) -> str:
     parts = urlsplit(raw)
-    schemes = ("https",) if https_only else ("http", "https")
-    if parts.scheme not in schemes or not parts.netloc:
-        wanted = "an https:// URL" if https_only else "an http:// or https:// URL"
-        raise SettingsError(f"{name} must be {wanted}, got {raw!r}")
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise SettingsError(f"{name} must be an http:// or https:// URL, got {raw!r}")
     return raw
+
+
+def is_loopback(host: str | None) -> bool:
+    """``localhost``, ``127.0.0.1`` (any of 127/8) or ``::1``."""
+    if not host:
+        return False
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _webhook_url(raw: str, base_url: str) -> str:
+    """https, or plain http to a loopback host (tests, or a self-hosted Bot API server on the
+    same machine, which may post over http); the path must not shadow /healthz or /metrics;
+    and Telegram's own servers post only to ports 443, 80, 88 and 8443."""
+    name = "TRAVELBOT_WEBHOOK_URL"
+    parts = urlsplit(raw)
+    loopback = is_loopback(parts.hostname)
+    if not parts.hostname or not (parts.scheme == "https" or (parts.scheme == "http" and loopback)):
+        raise SettingsError(
+            f"{name} must be an https:// URL (plain http:// only to a loopback host), got {raw!r}"
+        )
+    try:
+        port = parts.port
+    except ValueError:
+        raise SettingsError(f"{name} has an invalid port, got {raw!r}") from None
+    telegram_posts = base_url == DEFAULT_BASE_URL and not loopback
+    if telegram_posts and port is not None and port not in WEBHOOK_PORTS:
+        ports = ", ".join(str(p) for p in WEBHOOK_PORTS)
+        raise SettingsError(
+            f"{name}: Telegram posts only to ports {ports} (got {port}); "
+            "put a reverse proxy on one of them in front of TRAVELBOT_PORT"
+        )
+    if (parts.path or "/") in RESERVED_PATHS:
+        raise SettingsError(
+            f"{name}'s path {parts.path!r} is taken by the server's own route; choose another path"
+        )
+    return raw
+
+
+def _listen(raw: str) -> str:
+    """An IP address (v4 or v6, brackets allowed) or a host name."""
+    value = raw.strip() or "0.0.0.0"
+    try:
+        ipaddress.ip_address(value.strip("[]"))
+        return value.strip("[]")
+    except ValueError:
+        pass
+    labels = value.rstrip(".").split(".")
+    if len(value) > 253 or not all(_HOST_LABEL.match(label) for label in labels):
+        raise SettingsError(
+            f"TRAVELBOT_LISTEN must be an IP address or a host name (e.g. 0.0.0.0), got {raw!r}"
+        )
+    return value
+
+
+def check_data_dir(path: Path) -> None:
+    """That the bot can keep its store and heartbeat in ``path``, without writing anything: an
+    existing writable folder, or one it can create (its nearest existing parent writable)."""
+    name = "TRAVELBOT_DATA_DIR"
+    if path.exists():
+        if not path.is_dir():
+            raise SettingsError(f"{name} ({path}) is not a folder")
+        if not os.access(path, os.W_OK | os.X_OK):
+            raise SettingsError(f"{name} ({path}) is not writable by this user")
+        return
+    parent = path.absolute().parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise SettingsError(f"{name} ({path}) does not exist and {parent} is not writable")
 
 
 def load_settings(env: Mapping[str, str], *, need_token: bool = False) -> Settings:
@@ -120,11 +204,11 @@ def load_settings(env: Mapping[str, str], *, need_token: bool = False) -> Settin
         # never echo the value: a near-miss token is still a secret
         raise SettingsError("TELEGRAM_BOT_TOKEN does not look like a bot token (digits:letters)")
     base_url = env.get("TELEGRAM_BASE_URL", "").strip() or DEFAULT_BASE_URL
-    _url("TELEGRAM_BASE_URL", base_url, https_only=False)
+    _url("TELEGRAM_BASE_URL", base_url)
     webhook_url = env.get("TRAVELBOT_WEBHOOK_URL", "").strip() or None
     secret = env.get("TRAVELBOT_WEBHOOK_SECRET", "").strip() or None
     if webhook_url is not None:
-        _url("TRAVELBOT_WEBHOOK_URL", webhook_url, https_only=True)
+        _webhook_url(webhook_url, base_url)
         if secret is None:
             raise SettingsError(
                 "TRAVELBOT_WEBHOOK_SECRET is required when TRAVELBOT_WEBHOOK_URL is set"
@@ -154,7 +238,7 @@ def load_settings(env: Mapping[str, str], *, need_token: bool = False) -> Settin
         data_dir=Path(env.get("TRAVELBOT_DATA_DIR", "").strip() or "data"),
         webhook_url=webhook_url,
         webhook_secret=secret,
-        listen=env.get("TRAVELBOT_LISTEN", "").strip() or "0.0.0.0",
+        listen=_listen(env.get("TRAVELBOT_LISTEN", "")),
         port=_int(env, "TRAVELBOT_PORT", 8080, 1, 65535),
         log_format=log_format,
         log_level=log_level,

@@ -4,16 +4,26 @@
 ``register_handlers`` the one place that says which update goes to which handler. The bot
 serves from a ``KnowledgeHolder`` (reloaded by ``/reload`` and by the watch job), records
 questions in the ``QuestionStore`` under ``TRAVELBOT_DATA_DIR``, and beats a heartbeat there.
-Polling is the only mode for now; webhook mode slots in at ``_serve``.
+
+Two modes, chosen by ``TRAVELBOT_WEBHOOK_URL``: polling (``run_polling``: PTB's ``Updater``
+fetches the updates) and webhook (``WebhookBot``: no ``Updater``; uvicorn serves
+``bot.webhook``'s ASGI app in the same event loop and queues each update on the
+``Application``'s ``update_queue``, as in python-telegram-bot's custom webhook example).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import signal
+import socket
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Final
 
+import uvicorn
 from telegram import (
     BotCommandScopeAllGroupChats,
     BotCommandScopeAllPrivateChats,
@@ -22,7 +32,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ParseMode
-from telegram.error import InvalidToken, NetworkError, TelegramError
+from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -39,7 +49,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import health
+from bot import health, webhook
 from bot.admin import ADMIN_COMMANDS
 from bot.config import Settings, SettingsError
 from bot.engine import Engine
@@ -74,6 +84,9 @@ CONCURRENT_UPDATES: Final = 32
 must not hold up every other chat. The engine's work is synchronous and runs before a
 handler's first network call, so each chat's context still sees its messages in order."""
 WATCH_JOB: Final = "knowledge-watch"
+STOP_SIGNALS: Final = (signal.SIGINT, signal.SIGTERM)
+GRACEFUL_SECONDS: Final = 10
+"""Webhook mode: how long uvicorn lets open requests finish after a stop signal."""
 
 log = logging.getLogger("bot.telegram")
 
@@ -108,14 +121,14 @@ def build_application(
             "TELEGRAM_BOT_TOKEN is not set; get a token from @BotFather and export it"
         )
     quiet_noisy_loggers()
-    protect(settings.token)
+    protect(settings.token, settings.webhook_secret)
     if not isinstance(knowledge, KnowledgeHolder):
         knowledge = KnowledgeHolder(settings.knowledge, engine=knowledge)
     defaults = Defaults(
         parse_mode=ParseMode.HTML,
         link_preview_options=LinkPreviewOptions(is_disabled=True),
     )
-    app = (
+    builder = (
         ApplicationBuilder()
         .token(settings.token)
         .base_url(settings.base_url)
@@ -124,8 +137,10 @@ def build_application(
         .concurrent_updates(CONCURRENT_UPDATES)
         .post_init(start_up)
         .post_shutdown(shut_down)
-        .build()
     )
+    if settings.webhook_url:
+        builder = builder.updater(None)  # the webhook server feeds update_queue itself
+    app = builder.build()
     app.bot_data[SERVICES_KEY] = Services(
         knowledge=knowledge,
         flood=flood if flood is not None else FloodGuard(),
@@ -226,37 +241,216 @@ class _StartupFailure(logging.Filter):
         )
 
 
-def _check_mode(settings: Settings) -> None:
-    if settings.webhook_url:
+def bind_listener(host: str, port: int) -> socket.socket:
+    """The webhook server's listening socket, bound before anything else starts: a port in
+    use or an address this machine does not have is a ``SettingsError`` (one line)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        family, _, _, _, address = infos[0]
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6 and host.strip("[]") == "::":
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)  # IPv4 too
+            sock.bind(address)
+            sock.listen(128)
+        except BaseException:
+            sock.close()
+            raise
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
         raise SettingsError(
-            "TRAVELBOT_WEBHOOK_URL is set, but webhook mode is not available yet; "
-            "unset it to run in polling mode"
+            f"cannot listen on TRAVELBOT_LISTEN:TRAVELBOT_PORT ({host}:{port}): {reason}"
+        ) from None
+    sock.setblocking(False)
+    return sock
+
+
+class _Uvicorn(uvicorn.Server):
+    """uvicorn's server without its own signal handling. The bot owns SIGINT and SIGTERM
+    (``serve_webhook``), and uvicorn would raise the signal again once its server is down:
+    the process would die before the application had stopped and closed the store."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+class WebhookBot:
+    """Webhook mode: the ``Application`` (built without an ``Updater``) and uvicorn serving
+    ``bot.webhook``'s routes, in one event loop.
+
+    ``start``: initialise the application, ``post_init`` (menus, jobs), start it, start the
+    server on the bound socket, and only then ``setWebhook`` (so Telegram's first post finds
+    the server up); /healthz answers 200 from then on. ``stop``: /healthz answers 503, the
+    server stops taking requests and finishes the open ones, the application handles every
+    queued update and waits for those in flight, shuts down, and ``post_shutdown`` closes the
+    store. The webhook stays set: Telegram keeps the updates sent while the bot restarts."""
+
+    def __init__(self, app: TravelApp, settings: Settings, sock: socket.socket | None = None):
+        if not settings.webhook_url or not settings.webhook_secret:
+            raise SettingsError("webhook mode needs TRAVELBOT_WEBHOOK_URL and its secret")
+        self.app = app
+        self.settings = settings
+        self._sock = sock
+        self._serving = False
+        self._stopping = False
+        self._task: asyncio.Task[None] | None = None
+        self.asgi = webhook.create_app(
+            path=settings.webhook_path,
+            secret=settings.webhook_secret,
+            feed=self._feed,
+            health=self._health,
+            metrics=services_in(app.bot_data).metrics,
+        )
+        self.server = _Uvicorn(
+            uvicorn.Config(
+                self.asgi,
+                log_config=None,  # the bot's logging (text or JSON, masked) handles its records
+                access_log=False,
+                lifespan="off",
+                server_header=False,
+                proxy_headers=False,
+                timeout_graceful_shutdown=GRACEFUL_SECONDS,
+            )
         )
 
+    async def _feed(self, data: dict[str, Any]) -> None:
+        try:
+            update = Update.de_json(data, self.app.bot)
+        except (TypeError, KeyError, AttributeError, ValueError) as exc:
+            raise ValueError(f"not a Telegram update ({type(exc).__name__})") from None
+        await self.app.update_queue.put(update)
 
-def _serve(app: TravelApp, settings: Settings) -> None:
-    """Where webhook mode will branch off; polling until then. run_polling stops on SIGINT,
-    SIGTERM and SIGABRT, and shuts the application down before it returns."""
+    def _health(self) -> tuple[bool, dict[str, Any]]:
+        if not (self._serving and self.app.running):
+            return False, {}
+        kb = services_in(self.app.bot_data).engine.kb
+        return True, {"mode": "webhook", "knowledge": kb.fingerprint, "clusters": len(kb.clusters)}
+
+    @property
+    def serving(self) -> bool:
+        return self._health()[0]
+
+    def request_stop(self) -> None:
+        """From a signal handler: ``wait`` returns, then ``stop`` does the rest."""
+        if not self._stopping:
+            log.info("stopping: finishing the requests and updates in flight")
+        self._stopping = True
+        self._serving = False
+        self.server.should_exit = True
+
+    async def start(self) -> None:
+        settings = self.settings
+        sock = self._sock or bind_listener(settings.listen, settings.port)
+        self._sock = sock
+        await self.app.initialize()
+        await start_up(self.app)
+        await self.app.start()
+        if self._stopping:
+            return
+        self._task = asyncio.create_task(self.server.serve(sockets=[sock]), name="uvicorn")
+        while not self.server.started:
+            if self._task.done():
+                await self._task  # its error, if any
+                return
+            await asyncio.sleep(0.01)
+        if self._stopping:
+            return
+        try:
+            await self.app.bot.set_webhook(
+                url=settings.webhook_url or "",
+                secret_token=settings.webhook_secret,
+                allowed_updates=ALLOWED_UPDATES,
+                drop_pending_updates=False,
+            )
+        except BadRequest as exc:  # a NetworkError to PTB, but this one is about the URL
+            raise SettingsError(
+                f"the Bot API refused TRAVELBOT_WEBHOOK_URL ({settings.webhook_url}): {exc.message}"
+            ) from None
+        self._serving = not self._stopping
+        host, port = sock.getsockname()[:2]
+        log.info(
+            "webhook mode: serving %s, /healthz and /metrics on %s:%s; Telegram posts to %s",
+            settings.webhook_path,
+            host,
+            port,
+            settings.webhook_url,
+        )
+
+    async def wait(self) -> None:
+        """Until the server stops (``request_stop``)."""
+        if self._task is not None:
+            await asyncio.shield(self._task)
+
+    async def stop(self) -> None:
+        self.request_stop()
+        try:
+            if self._task is not None:
+                await self._task
+            elif self._sock is not None:
+                self._sock.close()  # the server never took it
+        finally:
+            if self.app.running:
+                await self.app.stop()
+            await self.app.shutdown()
+            await shut_down(self.app)
+
+
+async def serve_webhook(app: TravelApp, settings: Settings, sock: socket.socket | None) -> None:
+    """Webhook mode until SIGINT or SIGTERM, which stop it cleanly."""
+    bot = WebhookBot(app, settings, sock)
+    loop = asyncio.get_running_loop()
+    for sig in STOP_SIGNALS:
+        loop.add_signal_handler(sig, bot.request_stop)
+    try:
+        await bot.start()
+        await bot.wait()
+    finally:
+        await bot.stop()
+        for sig in STOP_SIGNALS:
+            loop.remove_signal_handler(sig)
+
+
+def serve_polling(app: TravelApp) -> None:
+    """Polling mode: run_polling stops on SIGINT, SIGTERM and SIGABRT, and shuts the
+    application down (handling the updates in flight) before it returns."""
     app.run_polling(allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False)
 
 
 def run(settings: Settings, knowledge: KnowledgeHolder | Engine | None = None) -> int:
-    """Run the bot until a stop signal; 0 on a clean stop. A token the Bot API refuses, or a
-    Bot API that cannot be reached, is a ``SettingsError``: one line, no traceback."""
-    _check_mode(settings)
+    """Run the bot until a stop signal; 0 on a clean stop. A token the Bot API refuses, a
+    Bot API that cannot be reached, or a port that cannot be listened on is a
+    ``SettingsError``: one line, no traceback."""
     setup_logging(
         settings.log_level, settings.log_format, [settings.token, settings.webhook_secret]
     )
-    app = build_application(settings, knowledge)
-    logging.getLogger("telegram.ext").addFilter(_StartupFailure())
+    sock = bind_listener(settings.listen, settings.port) if settings.webhook_url else None
     try:
-        _serve(app, settings)
+        app = build_application(settings, knowledge)
+    except BaseException:
+        if sock is not None:
+            sock.close()
+        raise
+    logging.getLogger("telegram.ext").addFilter(_StartupFailure())
+    log.info("starting in %s mode", settings.mode)
+    try:
+        if settings.webhook_url:
+            asyncio.run(serve_webhook(app, settings, sock))
+        else:
+            serve_polling(app)
     except InvalidToken:
         raise SettingsError(
             "TELEGRAM_BOT_TOKEN was refused by the Bot API (unauthorized)"
+        ) from None
+    except BadRequest as exc:  # a start-up call refused: the Bot API was reached
+        raise SettingsError(
+            f"the Bot API at TELEGRAM_BASE_URL ({settings.base_url}) refused a start-up call: "
+            f"{exc.message}"
         ) from None
     except NetworkError as exc:
         raise SettingsError(
             f"cannot reach the Bot API at TELEGRAM_BASE_URL ({settings.base_url}): {exc.message}"
         ) from None
+    log.info("stopped")
     return 0

@@ -11,6 +11,7 @@ from bot.config import (
     SHIPPED_KNOWLEDGE,
     Settings,
     SettingsError,
+    check_data_dir,
     load_settings,
 )
 
@@ -196,3 +197,87 @@ def test_settings_are_frozen() -> None:
     settings = Settings()
     with pytest.raises(AttributeError):
         settings.port = 1  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8080/hook",
+        "http://localhost:9000/telegram",
+        "http://[::1]:8443/x",
+        "https://bot.example.org/hook",
+        "https://bot.example.org:8443/hook",
+        "https://bot.example.org:88/",
+    ],
+)
+def test_webhook_url_accepted(url: str) -> None:
+    env = {"TRAVELBOT_WEBHOOK_URL": url, "TRAVELBOT_WEBHOOK_SECRET": SECRET}
+    settings = load_settings(env)
+    assert settings.webhook_url == url
+    assert settings.mode == "webhook"
+
+
+def test_plain_http_only_to_loopback() -> None:
+    for url in ("http://10.0.0.5:8080/hook", "http://bot.local/hook", "http://127.0.0.1.nip.io/"):
+        with pytest.raises(SettingsError, match="loopback"):
+            load_settings({"TRAVELBOT_WEBHOOK_URL": url, "TRAVELBOT_WEBHOOK_SECRET": SECRET})
+
+
+def test_telegram_posts_only_to_its_four_ports() -> None:
+    env = {"TRAVELBOT_WEBHOOK_URL": "https://bot.example.org:8080/hook"}
+    env["TRAVELBOT_WEBHOOK_SECRET"] = SECRET
+    with pytest.raises(SettingsError, match=r"TRAVELBOT_WEBHOOK_URL.*443, 80, 88, 8443"):
+        load_settings(env)
+    # a self-hosted Bot API server (TELEGRAM_BASE_URL) may post anywhere
+    env["TELEGRAM_BASE_URL"] = "http://127.0.0.1:8081/bot"
+    assert load_settings(env).webhook_url == "https://bot.example.org:8080/hook"
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/metrics"])
+def test_webhook_path_cannot_shadow_the_servers_routes(path: str) -> None:
+    env = {"TRAVELBOT_WEBHOOK_URL": f"https://bot.example.org{path}"}
+    env["TRAVELBOT_WEBHOOK_SECRET"] = SECRET
+    with pytest.raises(SettingsError, match="TRAVELBOT_WEBHOOK_URL"):
+        load_settings(env)
+
+
+def test_webhook_path_and_mode() -> None:
+    assert Settings().mode == "polling"
+    assert Settings().webhook_path == "/"
+    assert Settings(webhook_url="https://x.org").webhook_path == "/"
+    assert Settings(webhook_url="https://x.org/a/b?q=1").webhook_path == "/a/b"
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("", "0.0.0.0"),
+        ("127.0.0.1", "127.0.0.1"),
+        ("::", "::"),
+        ("[::1]", "::1"),
+        ("localhost", "localhost"),
+        ("travelbot.internal", "travelbot.internal"),
+    ],
+)
+def test_listen(raw: str, expected: str) -> None:
+    assert load_settings({"TRAVELBOT_LISTEN": raw}).listen == expected
+
+
+@pytest.mark.parametrize(
+    "raw", ["not an address", "-bad.host", "a..b", "http://0.0.0.0", "x" * 300]
+)
+def test_bad_listen(raw: str) -> None:
+    with pytest.raises(SettingsError, match="TRAVELBOT_LISTEN") as caught:
+        load_settings({"TRAVELBOT_LISTEN": raw})
+    assert "\n" not in str(caught.value)
+
+
+def test_check_data_dir(tmp_path: Path) -> None:
+    check_data_dir(tmp_path)  # exists and writable
+    check_data_dir(tmp_path / "new" / "deeper")  # can be created
+    assert not (tmp_path / "new").exists()  # and was not
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(SettingsError, match=r"TRAVELBOT_DATA_DIR .* is not a folder"):
+        check_data_dir(tmp_path / "file")
+    with pytest.raises(SettingsError, match="TRAVELBOT_DATA_DIR"):
+        check_data_dir(tmp_path / "file" / "below")

@@ -54,16 +54,6 @@ def test_run_with_a_malformed_token_does_not_echo_it(
     assert "TELEGRAM_BOT_TOKEN" in line and "short-secret" not in line
 
 
-def test_run_refuses_webhook_mode_for_now(
-    clean_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    clean_env.setenv("TELEGRAM_BOT_TOKEN", "123456789:AAFakeTokenForTravelbotTests_012345")
-    clean_env.setenv("TRAVELBOT_WEBHOOK_URL", "https://bot.example.com/hook")
-    clean_env.setenv("TRAVELBOT_WEBHOOK_SECRET", "s3cret")
-    assert main(["run"]) != 0
-    assert "webhook" in _one_line_error(capsys.readouterr().err)
-
-
 @asynccontextmanager
 async def travelbot_run(env: Mapping[str, str]) -> AsyncIterator[asyncio.subprocess.Process]:
     """``python -m bot run`` in a child process; killed if a test leaves it running."""

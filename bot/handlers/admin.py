@@ -54,6 +54,7 @@ async def on_admin_command(update: Update, context: Context) -> None:
 
 async def _reload(found: Services) -> list[Answer]:
     result = await asyncio.to_thread(found.knowledge.reload)
+    found.metrics.reloaded(result.ok)
     kb = found.engine.kb
     if result.ok:
         found.reported_failure = None
@@ -80,6 +81,7 @@ async def watch_knowledge(context: Context) -> None:
     result = await asyncio.to_thread(found.knowledge.reload_if_changed)
     if result is None:
         return
+    found.metrics.reloaded(result.ok)
     kb = found.engine.kb
     if result.ok:
         found.reported_failure = None

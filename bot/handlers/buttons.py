@@ -12,6 +12,7 @@ Taps on messages sent through inline mode can only edit, as the bot is not in th
 from __future__ import annotations
 
 import logging
+import time
 
 from telegram import CallbackQuery, Message, Update
 from telegram.error import BadRequest
@@ -20,6 +21,7 @@ from bot.answer import Answer
 from bot.engine import Engine
 from bot.handlers.common import (
     Context,
+    answered,
     chat_key,
     html,
     keyboard,
@@ -56,6 +58,7 @@ async def _edit(query: CallbackQuery, answer: Answer, engine: Engine) -> bool:
 
 
 async def on_button(update: Update, context: Context) -> None:
+    started = time.perf_counter()
     query = update.callback_query
     if query is None:
         return
@@ -89,3 +92,4 @@ async def on_button(update: Update, context: Context) -> None:
             await send_venue(message, answer.pin)
     else:
         await reply(message, answer, engine, quote=False)
+    answered(context, answer, started)

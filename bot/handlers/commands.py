@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
+
 from telegram import BotCommand, Update
 
 from bot.admin import ASKING_COMMANDS
-from bot.handlers.common import Context, chat_key, record, reply, services
+from bot.handlers.common import Context, answered, chat_key, record, reply, services
 from bot.menus import COMMANDS
 from bot.messages import t
 
@@ -41,6 +43,7 @@ def command_name(text: str) -> str:
 
 async def on_command(update: Update, context: Context) -> None:
     """A known command; ``/start PAYLOAD`` opens a deep link."""
+    started = time.perf_counter()
     message = update.effective_message
     if message is None or message.text is None:
         return
@@ -54,12 +57,16 @@ async def on_command(update: Update, context: Context) -> None:
         asked = f"/{name} {argument}".strip()
         await record(context, asked, answer, interpretation, message.chat.type)
     await reply(message, answer, engine)
+    answered(context, answer, started)
 
 
 async def on_unknown_command(update: Update, context: Context) -> None:
     """A command we don't know gets the help, so the traveller sees what exists."""
+    started = time.perf_counter()
     message = update.effective_message
     if message is None:
         return
     engine = services(context).engine
-    await reply(message, engine.command("help", "", chat_key(message.chat_id)), engine)
+    answer = engine.command("help", "", chat_key(message.chat_id))
+    await reply(message, answer, engine)
+    answered(context, answer, started)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from bot.engine import Engine
 from bot.flood import FloodGuard
 from bot.matching import Interpretation
 from bot.messages import t
+from bot.metrics import Metrics
 from bot.reloading import KnowledgeHolder
 from bot.store import QuestionStore
 
@@ -50,6 +52,8 @@ class Services:
     """Every store call runs on this one thread, off the event loop and in the order the
     handlers made them: two questions of a chat are written, and so answered, in order, and
     an admin's /stats sees every question answered before it."""
+    metrics: Metrics = field(default_factory=Metrics)
+    """Counters for /metrics (served in webhook mode)."""
 
     @property
     def engine(self) -> Engine:
@@ -101,6 +105,12 @@ async def record(
         )
     except Exception as exc:
         log.warning("could not record a question: %s: %s", type(exc).__name__, exc)
+
+
+def answered(context: Context, answer: Answer, started: float) -> None:
+    """Count an answer for /metrics, sent ``time.perf_counter() - started`` seconds after its
+    handler took the update."""
+    services(context).metrics.answered(answer.intent, time.perf_counter() - started)
 
 
 def chat_key(chat_id: int | str) -> str:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import time
+
 from telegram import Update
 
-from bot.handlers.common import Context, chat_key, note, record, reply, services
+from bot.handlers.common import Context, answered, chat_key, note, record, reply, services
 from bot.handlers.filters import without_mention
 
 
 async def on_text(update: Update, context: Context) -> None:
     """A question, in a private chat or addressed to the bot in a group."""
+    started = time.perf_counter()
     message = update.effective_message
     if message is None or message.text is None:
         return
@@ -22,10 +25,12 @@ async def on_text(update: Update, context: Context) -> None:
         answer, interpretation = engine.ask_interpreted(question, chat_key(message.chat_id))
         await record(context, question, answer, interpretation, message.chat.type)
     await reply(message, answer, engine)
+    answered(context, answer, started)
 
 
 async def on_location(update: Update, context: Context) -> None:
     """A shared location: the nearest sights with their distances."""
+    started = time.perf_counter()
     message = update.effective_message
     if message is None or message.location is None:
         return
@@ -33,6 +38,7 @@ async def on_location(update: Update, context: Context) -> None:
     where = message.location
     answer = engine.nearby(where.latitude, where.longitude, chat_key(message.chat_id))
     await reply(message, answer, engine)
+    answered(context, answer, started)
 
 
 async def on_other(update: Update, context: Context) -> None:
