@@ -24,6 +24,7 @@ import argparse
 import asyncio
 import contextlib
 import copy
+import inspect
 import itertools
 import json
 import logging
@@ -1448,13 +1449,17 @@ class FakeBotApi:
             "fail_next": self.fail_next,
             "delay_next": self.delay_next,
             "pop_violations": self.pop_violations,
+            "deliver_pending_via_webhook": self.deliver_pending_via_webhook,
         }
         try:
             if request.method == "GET" and action in readers:
                 return web.json_response(_jsonable(readers[action]()))
             if request.method == "POST" and action in writers:
                 kwargs = await request.json() if request.body_exists else {}
-                return web.json_response(_jsonable(writers[action](**kwargs)))
+                result = writers[action](**kwargs)
+                if inspect.isawaitable(result):  # the webhook delivery posts to the bot
+                    result = await result
+                return web.json_response(_jsonable(result))
         except (TypeError, ValueError, KeyError) as exc:
             return web.json_response({"error": f"{type(exc).__name__}: {exc}"}, status=400)
         return web.json_response({"error": f"no control action {action!r}"}, status=404)
