@@ -121,6 +121,9 @@ def build_application(
             "TELEGRAM_BOT_TOKEN is not set; get a token from @BotFather and export it"
         )
     quiet_noisy_loggers()
+    limiter_log = logging.getLogger("telegram.ext.AIORateLimiter")
+    if not any(isinstance(f, _RateLimitGiveUp) for f in limiter_log.filters):
+        limiter_log.addFilter(_RateLimitGiveUp())
     protect(settings.token, settings.webhook_secret)
     if not isinstance(knowledge, KnowledgeHolder):
         knowledge = KnowledgeHolder(settings.knowledge, engine=knowledge)
@@ -239,6 +242,14 @@ class _StartupFailure(logging.Filter):
             isinstance(error, InvalidToken)
             or (isinstance(error, NetworkError) and "(Bootstrap" in record.getMessage())
         )
+
+
+class _RateLimitGiveUp(logging.Filter):
+    """Drops AIORateLimiter's own ERROR when it stops retrying a 429: the error handler logs
+    that give-up once, naming the update, which is the line an operator can use."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("Rate limit hit after maximum of")
 
 
 def bind_listener(host: str, port: int) -> socket.socket:
