@@ -10,27 +10,16 @@ Core module: nothing here imports ``telegram``.
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Final, get_args
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
 from prometheus_client.exposition import generate_latest
 
+from bot.knowledge.schema import IntentName
+
 UPDATE_TYPES: Final = ("message", "edited_message", "callback_query", "inline_query")
 """The update types the bot asks Telegram for (``ALLOWED_UPDATES``); any other is "other"."""
-INTENTS: Final = (
-    "rank",
-    "sights",
-    "overview",
-    "stat",
-    "superlative",
-    "reverse",
-    "compare",
-    "general",
-    "list",
-    "smalltalk",
-    "clarify",
-    "unknown",
-)
+INTENTS: Final = (*get_args(IntentName), "clarify", "unknown")
 """The intents of the command-line contract: listed at 0 before the first answer of each."""
 LATENCY_BUCKETS: Final = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 """Seconds. The engine answers in milliseconds; the rest is the Bot API's round trip."""

@@ -30,9 +30,9 @@ from bot.flood import FloodGuard
 from bot.handlers.common import Services, services_in
 from bot.messages import t
 from bot.reloading import KnowledgeHolder, ReloadResult
-from bot.telegram_app import ALLOWED_UPDATES, TravelApp, build_application
+from bot.telegram_app import TravelApp
 from tests.fake_bot_api import FakeBotApi
-from tests.test_telegram_e2e import ask, check_rules, sent_to, settle
+from tests.telegram_support import ask, check_rules, polling, sent_to, settle
 
 ADMIN = 7001
 SECOND_ADMIN = 7003
@@ -43,23 +43,10 @@ ADMIN_COMMANDS = {"reload", "unanswered", "handled", "stats"}
 
 @asynccontextmanager
 async def running(fake: FakeBotApi, settings: Settings) -> AsyncIterator[TravelApp]:
-    """The bot as ``run_polling`` runs it: initialize, post_init, start, poll; then stop, shut
-    down and post_shutdown (which closes the question store). The flood guard is generous:
-    an admin session sends more than a traveller's burst, and flooding is tested elsewhere."""
-    app = build_application(settings, flood=FloodGuard(burst=100))
-    assert app.updater is not None and app.post_init is not None
-    assert app.post_shutdown is not None
-    await app.initialize()
-    await app.post_init(app)
-    await app.start()
-    await app.updater.start_polling(poll_interval=0, allowed_updates=ALLOWED_UPDATES)
-    try:
+    """The bot with a generous flood guard: an admin session sends more than a traveller's
+    burst, and flooding is tested elsewhere."""
+    async with polling(settings, flood=FloodGuard(burst=100)) as app:
         yield app
-    finally:
-        await app.updater.stop()
-        await app.stop()
-        await app.shutdown()
-        await app.post_shutdown(app)
 
 
 @pytest.fixture

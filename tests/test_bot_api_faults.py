@@ -23,7 +23,7 @@ from bot.engine import Engine
 from bot.messages import t
 from bot.telegram_app import TravelApp
 from tests.fake_bot_api import ApiCall, FakeBotApi
-from tests.test_telegram_e2e import check_rules, running, sent_to, settle
+from tests.telegram_support import check_rules, running, sent_to, settle
 
 USER = 6001
 OTHER = 6002

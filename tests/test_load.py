@@ -23,8 +23,8 @@ from bot.flood import DEFAULT_BURST
 from bot.knowledge import KnowledgeBase
 from bot.messages import t
 from tests.fake_bot_api import FakeBotApi
+from tests.telegram_support import check_rules, running, sent_to, settle
 from tests.test_hostile_input import CORPUS
-from tests.test_telegram_e2e import check_rules, running, sent_to, settle
 
 LONG = os.environ.get("TRAVELBOT_LONG_TESTS", "") not in ("", "0")
 FLOODER = 7001

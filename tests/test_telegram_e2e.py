@@ -8,55 +8,22 @@ violation of Telegram's rules and no unanswered callback or inline query.
 from __future__ import annotations
 
 import logging
-import tempfile
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 import pytest
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.config import Settings
 from bot.engine import Engine
 from bot.flood import FloodGuard
 from bot.messages import t
-from bot.telegram_app import ALLOWED_UPDATES, TravelApp, build_application
-from tests.fake_bot_api import ApiCall, FakeBotApi
+from bot.telegram_app import TravelApp
+from tests.fake_bot_api import FakeBotApi
+from tests.telegram_support import USER, ask, check_rules, running, sent_to, settle
 
-USER = 5001  # a private chat: its id is the user's id
 OTHER_USER = 5002
 GROUP = -1001234567890  # a supergroup
 JSON = dict[str, Any]
-
-
-@asynccontextmanager
-async def running(
-    fake: FakeBotApi, engine: Engine, flood: FloodGuard | None = None
-) -> AsyncIterator[TravelApp]:
-    """The bot as ``run_polling`` runs it: initialize, post_init, start, poll; then stop,
-    shut down and post_shutdown. Its question store and heartbeat go to a temporary folder."""
-    with tempfile.TemporaryDirectory(prefix="travelbot-data-") as data:
-        settings = Settings(token=fake.token, base_url=fake.base_url, data_dir=Path(data))
-        app = build_application(settings, engine, flood=flood)
-        assert app.updater is not None and app.post_init is not None
-        assert app.post_shutdown is not None
-        await app.initialize()
-        await app.post_init(app)
-        await app.start()
-        await app.updater.start_polling(poll_interval=0, allowed_updates=ALLOWED_UPDATES)
-        try:
-            yield app
-        finally:
-            await app.updater.stop()
-            await app.stop()
-            await app.shutdown()
-            await app.post_shutdown(app)
-
-
-def check_rules(fake: FakeBotApi) -> None:
-    fake.assert_no_violations()
-    assert fake.unanswered_queries() == []
 
 
 @pytest.fixture
@@ -72,26 +39,6 @@ async def app(fake: FakeBotApi, engine: Engine) -> AsyncIterator[TravelApp]:
     check_rules(fake)
 
 
-async def settle(app: TravelApp, fake: FakeBotApi) -> None:
-    """Wait until the bot has handled every update sent so far, so that a test can assert
-    that something was *not* sent, without sleeping. A probe inline query goes last: once it
-    is answered, everything before it was fetched, and the queue's join waits for the rest."""
-    probe = fake.inline_query("settle", user_id=9999)["inline_query"]["id"]
-
-    def probe_answered(call: ApiCall) -> bool:
-        return call.method == "answerInlineQuery" and call.params.get("inline_query_id") == probe
-
-    await fake.wait_for(probe_answered)
-    await app.update_queue.join()
-
-
-async def ask(fake: FakeBotApi, text: str, chat_id: int = USER, **kwargs: Any) -> ApiCall:
-    fake.send_text(chat_id, text, **kwargs)
-    call = await fake.wait_for("sendMessage", chat_id=chat_id)
-    assert call.ok, call.description
-    return call
-
-
 def callback_data(message: JSON) -> list[str]:
     rows = message.get("reply_markup", {}).get("inline_keyboard", [])
     return [b["callback_data"] for row in rows for b in row if "callback_data" in b]
@@ -100,10 +47,6 @@ def callback_data(message: JSON) -> list[str]:
 def urls(message: JSON) -> list[str]:
     rows = message.get("reply_markup", {}).get("inline_keyboard", [])
     return [b["url"] for row in rows for b in row if "url" in b]
-
-
-def sent_to(fake: FakeBotApi, chat_id: int, method: str = "sendMessage") -> list[ApiCall]:
-    return [c for c in fake.calls_to(method) if c.params.get("chat_id") == chat_id]
 
 
 # ---- start-up and commands -----------------------------------------------------------------

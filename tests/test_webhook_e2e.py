@@ -30,7 +30,7 @@ from bot.handlers.common import services_in
 from bot.telegram_app import ALLOWED_UPDATES, WebhookBot, bind_listener, build_application
 from bot.webhook import SECRET_HEADER
 from tests.fake_bot_api import ApiCall, FakeBotApi
-from tests.test_telegram_e2e import check_rules, running, sent_to
+from tests.telegram_support import check_rules, running, sent_to
 
 USER = 8001
 ADMIN = 8002
