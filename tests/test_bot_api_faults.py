@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -35,19 +34,6 @@ PTB_RETRY_AFTER_WARNING = pytest.mark.filterwarnings(
     "ignore:.*retry_after.*:telegram.warnings.PTBDeprecationWarning"
 )
 JSON = dict[str, Any]
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeBotApi]:
-    async with FakeBotApi() as api:
-        yield api
-
-
-@pytest.fixture
-async def app(fake: FakeBotApi, engine: Engine) -> AsyncIterator[TravelApp]:
-    async with running(fake, engine) as application:
-        yield application
-    check_rules(fake)
 
 
 @pytest.fixture(autouse=True)

@@ -59,12 +59,6 @@ QUERY_INVALID = "Bad Request: query is too old and response timeout expired or q
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeBotApi]:
-    async with FakeBotApi() as api:
-        yield api
-
-
-@pytest.fixture
 async def bot(fake: FakeBotApi) -> AsyncIterator[Bot]:
     fake.add_chat(CHAT)
     async with Bot(fake.token, base_url=fake.base_url) as client:

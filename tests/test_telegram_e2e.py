@@ -8,7 +8,6 @@ violation of Telegram's rules and no unanswered callback or inline query.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -24,19 +23,6 @@ from tests.telegram_support import USER, ask, check_rules, running, sent_to, set
 OTHER_USER = 5002
 GROUP = -1001234567890  # a supergroup
 JSON = dict[str, Any]
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeBotApi]:
-    async with FakeBotApi() as api:
-        yield api
-
-
-@pytest.fixture
-async def app(fake: FakeBotApi, engine: Engine) -> AsyncIterator[TravelApp]:
-    async with running(fake, engine) as application:
-        yield application
-    check_rules(fake)
 
 
 def callback_data(message: JSON) -> list[str]:

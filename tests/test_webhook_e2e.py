@@ -72,12 +72,6 @@ async def serving(
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeBotApi]:
-    async with FakeBotApi() as api:
-        yield api
-
-
-@pytest.fixture
 async def bot(fake: FakeBotApi, engine: Engine, tmp_path: Path) -> AsyncIterator[WebhookBot]:
     async with serving(fake, tmp_path / "data", engine) as running_bot:
         yield running_bot
