@@ -18,6 +18,7 @@ from bot.knowledge import KnowledgeBase
 from bot.matching import Interpretation
 from bot.messages import t
 from bot.reloading import ReloadResult
+from bot.render import TELEGRAM_LIMIT
 from bot.store import Stats, UnansweredGroup
 
 ADMIN_COMMANDS: Final = ("reload", "unanswered", "handled", "stats")
@@ -25,8 +26,6 @@ ADMIN_COMMANDS: Final = ("reload", "unanswered", "handled", "stats")
 ASKING_COMMANDS: Final = frozenset({"top", "sights", "cluster", "about", "compare"})
 """Commands that ask the knowledge something: recorded in the store like a question."""
 
-MESSAGE_LIMIT: Final = 4096
-"""Telegram's limit on a message's visible text, in UTF-16 code units."""
 MAX_PROBLEMS: Final = 40
 """Problems listed in a chat; ``travelbot validate`` lists them all."""
 MAX_PROBLEM_CHARS: Final = 600
@@ -97,7 +96,7 @@ def _cut(line: Line, room: int) -> Line:
     return tuple(out)
 
 
-def pack(lines: Sequence[Line], limit: int = MESSAGE_LIMIT) -> list[Answer]:
+def pack(lines: Sequence[Line], limit: int = TELEGRAM_LIMIT) -> list[Answer]:
     """``lines`` in as few messages as fit ``limit``, split between lines; a line too long on
     its own is cut, and blank lines at a split are dropped (Telegram trims them anyway)."""
     parts: list[list[Line]] = []
