@@ -35,7 +35,7 @@ def test_pack_splits_between_lines_within_the_limit() -> None:
 def test_pack_cuts_a_line_too_long_counting_utf16() -> None:
     line = (Span("😀" * 3000, "b"),)  # 6,000 UTF-16 code units
     (part,) = admin.pack([line])
-    assert units(part.plain) <= admin.MESSAGE_LIMIT
+    assert units(part.plain) <= render.TELEGRAM_LIMIT
     assert part.plain.endswith("…")
     assert part.lines[0][0].style == "b"
 
