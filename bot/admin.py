@@ -15,7 +15,7 @@ from typing import Final
 
 from bot.answer import Answer, Line, Span, bold, italic, text
 from bot.knowledge import KnowledgeBase
-from bot.matching import Interpretation
+from bot.request import AnswerRequest
 from bot.messages import t
 from bot.reloading import ReloadResult
 from bot.render import TELEGRAM_LIMIT
@@ -41,7 +41,7 @@ _ELLIPSIS: Final = "…"
 # ---- what the store keeps --------------------------------------------------------------------
 
 
-def candidates(answer: Answer, interpretation: Interpretation | None) -> tuple[str, ...]:
+def candidates(answer: Answer, interpretation: AnswerRequest | None) -> tuple[str, ...]:
     """What the bot hesitated between, for a question it did not answer: for ``clarify`` the
     clusters it offered; for ``unknown`` the intents whose cues were strongest, then the
     clusters the question named. Answered questions keep none."""

@@ -1,4 +1,4 @@
-"""Answers computed from the knowledge for an ``Interpretation``: never canned per question.
+"""Answers computed from the knowledge for an ``AnswerRequest``: never canned per question.
 
 Each builder gathers facts from the data (ranks, figures, sights by theme...) and records the
 sources it used, so every factual answer ends with where it came from.
@@ -16,13 +16,14 @@ from bot.answer import Action, Answer, Line, Pin, Span, bold, italic, text
 from bot.index import alias_texts
 from bot.knowledge import KnowledgeBase
 from bot.knowledge.schema import Cluster, Sight, Stat
-from bot.matching import Interpretation
+from bot.request import AnswerRequest
 from bot.messages import t
 from bot.text import normalise, tokenise
+from bot.understanding.tunables import MAX_CLUSTERS_SHOWN as _MAX_CLUSTERS_SHOWN
+from bot.understanding.tunables import MAX_SIGHTS_LISTED as _MAX_SIGHTS_LISTED
+from bot.understanding.units import Unit
 
 MAP_SEARCH = "https://www.google.com/maps/search/?api=1&query="
-_MAX_SIGHTS_LISTED = 8
-_MAX_CLUSTERS_SHOWN = 10  # clusters listed or offered as buttons when nothing narrows them
 
 
 # (-best score, cluster rank, cluster, [(score, position, sight)], everyday tech texts)
@@ -84,8 +85,9 @@ class _Builder:
 
 
 class Answerer:
-    def __init__(self, kb: KnowledgeBase) -> None:
+    def __init__(self, kb: KnowledgeBase, units: dict[str, Unit] | None = None) -> None:
         self.kb = kb
+        self.units = units or {}
         # Built once, so that a reverse question costs in proportion to what it matches, not
         # to the knowledge: each sight's words (of its name; of its description and aliases),
         # the sights each word stem appears in, and clusters in rank order by the themes (and
@@ -116,7 +118,7 @@ class Answerer:
                 for stem in in_name | described_by:
                     self._stem_sights.setdefault(stem, set()).add(sight.id)
 
-    def answer(self, it: Interpretation) -> Answer:
+    def answer(self, it: AnswerRequest) -> Answer:
         handler = getattr(self, f"_{it.intent}")
         result: Answer = handler(it)
         return result
@@ -144,7 +146,7 @@ class Answerer:
 
     # -- intents -----------------------------------------------------------------------------
 
-    def _rank(self, it: Interpretation) -> Answer:
+    def _rank(self, it: AnswerRequest) -> Answer:
         b = _Builder()
         kb = self.kb
         if it.others:
@@ -166,7 +168,37 @@ class Answerer:
         self.cluster_buttons(b, cluster)
         return b.done("rank", (cluster.id,), it.confidence)
 
-    def _list(self, it: Interpretation) -> Answer:
+    def _where(self, it: AnswerRequest) -> str:
+        kb = self.kb
+        names = [kb.region_by_id[r].name for r in it.regions]
+        names += [kb.economy_by_id[e].name for e in it.economies if not it.regions]
+        return " / ".join(names)
+
+    def _filtered(self, it: AnswerRequest) -> Answer:
+        """"Which top clusters are in Asia?": the top five in those economies, and those
+        ranked 6–10 there too (press-reported)."""
+        b = _Builder()
+        kb = self.kb
+        where = self._where(it)
+        shown = [kb.cluster_by_id[c] for c in it.clusters]
+        if shown:
+            b.add(t("list_in", n=len(shown), where=where))
+        else:
+            b.add(t("list_in_none", where=where))
+        for c in shown:
+            b.add(f"{c.rank}. ", bold(c.name), f": {c.headline}")
+            b.cite(c.rank_source)
+        others = [o for o in kb.other_clusters if set(o.economies) & set(it.economies)]
+        if others:
+            names = ", ".join(f"{o.rank}. {o.name}" for o in others)
+            b.add(italic(t("list_in_more", names=names)))
+            b.cite(*(o.source for o in others))
+        self.pick_buttons(b, shown)
+        return b.done("list", [c.id for c in shown], it.confidence)
+
+    def _list(self, it: AnswerRequest) -> Answer:
+        if it.economies and it.rule.startswith("clusters filtered"):
+            return self._filtered(it)
         b = _Builder()
         shown = [self.kb.cluster_by_id[c] for c in it.clusters] or list(self.kb.clusters)
         everything = len(shown) == len(self.kb.clusters)
@@ -182,7 +214,7 @@ class Answerer:
         self.pick_buttons(b, shown)
         return b.done("list", [c.id for c in shown], it.confidence)
 
-    def _sights(self, it: Interpretation) -> Answer:
+    def _sights(self, it: AnswerRequest) -> Answer:
         cluster = self.kb.cluster_by_id[it.clusters[0]]
         named = [self.kb.sight_by_id[s][1] for s in it.sights if s in self.kb.sight_by_id]
         named = [s for s in named if s in cluster.sights]
@@ -199,7 +231,7 @@ class Answerer:
         self.cluster_buttons(b, cluster, skip="sights")
         return b.done("sights", (cluster.id,), it.confidence)
 
-    def _one_sight(self, it: Interpretation, cluster: Cluster, sight: Sight) -> Answer:
+    def _one_sight(self, it: AnswerRequest, cluster: Cluster, sight: Sight) -> Answer:
         b = _Builder()
         b.add(bold(t("sight_title", name=sight.name, cluster=cluster.name)))
         b.add(sight.what)
@@ -217,11 +249,37 @@ class Answerer:
 
     def sight_answer(self, sight_id: str) -> Answer:
         cluster, sight = self.kb.sight_by_id[sight_id]
-        it = Interpretation("sights", 1.0, clusters=(cluster.id,), sights=(sight_id,))
+        it = AnswerRequest("sights", 1.0, clusters=(cluster.id,), sights=(sight_id,))
         return self._one_sight(it, cluster, sight)
 
-    def _overview(self, it: Interpretation) -> Answer:
+    def _focus(self, it: AnswerRequest, cluster: Cluster) -> Answer | None:
+        """The one fact asked about, first: a quote with who said it, an everyday-tech item,
+        a note; then the cluster in a line."""
+        units = [self.units[u] for u in it.units if u in self.units]
+        units = [u for u in units if u.cluster == cluster.id]
+        if not units:
+            return None
+        unit = units[0]
+        b = _Builder()
+        if unit.kind == "quote":
+            quote = cluster.quotes[int(unit.ref.partition("#")[2])]
+            who = f"{quote.who}, {quote.role}" if quote.role else quote.who
+            b.add(italic(f"“{quote.text}”"), " (", bold(who), ")")
+        elif unit.kind == "tech":
+            b.add(bold(t("overview_tech")), " ", unit.text)
+        else:
+            b.add(unit.text)
+        b.cite(unit.source)
+        b.add(bold(cluster.name), f": No.{cluster.rank} in the GII 2025. ", italic(cluster.headline))
+        b.cite(cluster.rank_source)
+        self.cluster_buttons(b, cluster)
+        return b.done("overview", (cluster.id,), it.confidence)
+
+    def _overview(self, it: AnswerRequest) -> Answer:
         cluster = self.kb.cluster_by_id[it.clusters[0]]
+        focused = self._focus(it, cluster)
+        if focused is not None:
+            return focused
         b = _Builder()
         b.add(
             bold(cluster.name), f": No.{cluster.rank} in the GII 2025. ", italic(cluster.headline)
@@ -254,7 +312,7 @@ class Answerer:
         b.add(prefix, stat.text, italic(extra) if extra else "")
         b.cite(stat.source)
 
-    def _stat(self, it: Interpretation) -> Answer:
+    def _stat(self, it: AnswerRequest) -> Answer:
         cluster = self.kb.cluster_by_id[it.clusters[0]]
         b = _Builder()
         stats = self._stats_for(cluster, it.measures)
@@ -274,7 +332,7 @@ class Answerer:
         return b.done("stat", (cluster.id,), it.confidence)
 
     def figures(self, cluster_id: str) -> Answer:
-        return self._stat(Interpretation("stat", 1.0, clusters=(cluster_id,)))
+        return self._stat(AnswerRequest("stat", 1.0, clusters=(cluster_id,)))
 
     def _leaders(self, measure: str, scope: tuple[str, ...]) -> list[tuple[Cluster, Stat]]:
         """Clusters by a measure: a global position from the sources first, then the value.
@@ -285,7 +343,7 @@ class Answerer:
             return sorted(inside, key=lambda p: (-(p[1].value or 0), p[0].rank))
         return list(pairs)
 
-    def _superlative(self, it: Interpretation) -> Answer:
+    def _superlative(self, it: AnswerRequest) -> Answer:
         b = _Builder()
         leaders: list[str] = []
         for measure in it.measures:
@@ -312,7 +370,7 @@ class Answerer:
         self.cluster_buttons(b, first)
         return b.done("superlative", _dedupe(leaders), it.confidence)
 
-    def _reverse(self, it: Interpretation) -> Answer:
+    def _reverse(self, it: AnswerRequest) -> Answer:
         kb = self.kb
         themes = list(it.themes)
         for sight_id in it.sights:  # "where can I take a Waymo": what that sight is about
@@ -420,7 +478,7 @@ class Answerer:
             + len(asked & (described_by - in_name))
         )
 
-    def _compare(self, it: Interpretation) -> Answer:
+    def _compare(self, it: AnswerRequest) -> Answer:
         kb = self.kb
         a, c = (kb.cluster_by_id[x] for x in it.clusters[:2])
         b = _Builder()
@@ -452,7 +510,7 @@ class Answerer:
                 )
         return b.done("compare", (cluster.id,), 1.0)
 
-    def _general(self, it: Interpretation) -> Answer:
+    def _general(self, it: AnswerRequest) -> Answer:
         kb = self.kb
         b = _Builder()
         if not it.general and (it.economies or it.rank is not None or it.economy_ranking):
@@ -472,7 +530,7 @@ class Answerer:
             b.cite(*extra.sources)
         return b.done("general", (), it.confidence)
 
-    def _economies(self, it: Interpretation) -> Answer:
+    def _economies(self, it: AnswerRequest) -> Answer:
         kb = self.kb
         b = _Builder()
         ranked = kb.ranked_economies()
@@ -523,7 +581,7 @@ class Answerer:
                     b.cite(economy.source)
         return b.done("general", (), it.confidence)
 
-    def _smalltalk(self, it: Interpretation) -> Answer:
+    def _smalltalk(self, it: AnswerRequest) -> Answer:
         b = _Builder()
         kind = it.smalltalk or "greeting"
         b.add(t(kind))
@@ -532,10 +590,10 @@ class Answerer:
         self.pick_buttons(b, list(self.kb.clusters[:_MAX_CLUSTERS_SHOWN]))
         return b.done("smalltalk", (), it.confidence)
 
-    def _clarify(self, it: Interpretation) -> Answer:
+    def _clarify(self, it: AnswerRequest) -> Answer:
         b = _Builder()
         candidates = [self.kb.cluster_by_id[c] for c in it.candidates]
-        if len(candidates) <= 3:
+        if len(candidates) <= 4:
             b.add(t("clarify"))
             for c in candidates:
                 b.add("• ", bold(c.name))
@@ -544,10 +602,12 @@ class Answerer:
         self.pick_buttons(b, candidates[:5], verb="pick")
         return b.done("clarify", tuple(it.candidates), it.confidence)
 
-    def _unknown(self, it: Interpretation) -> Answer:
+    def _unknown(self, it: AnswerRequest) -> Answer:
         b = _Builder()
         kb = self.kb
-        if it.unsupported:
+        if it.places and not it.unsupported:
+            b.add(t("unknown_world_place", place=", ".join(p.title() for p in it.places[:3])))
+        elif it.unsupported:
             names = [kb.unsupported_by_id[u].name for u in it.unsupported]
             # the names are headings ("Prices and costs"); mid-sentence they read lower-case
             topics = ", ".join(n[:1].lower() + n[1:] for n in names)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bot.answer import Answer
-from bot.matching import Interpretation
+from bot.request import AnswerRequest
 from bot.messages import t
 
 if TYPE_CHECKING:
@@ -45,7 +45,7 @@ def cards(engine: Engine, query: str, limit: int = MAX_CARDS) -> list[Card]:
     sight_ids: list[str] = []
     named: list[str] = []
     if query:
-        it = engine.matcher.interpret(query, None)
+        it = engine.understanding.understand(query, None)
         if it.intent in _ANSWERED:
             answer = answerer.answer(it)
             title = answer.plain.split("\n", 1)[0].rstrip(":")
@@ -55,7 +55,7 @@ def cards(engine: Engine, query: str, limit: int = MAX_CARDS) -> list[Card]:
         named += [*it.clusters, *it.candidates, *(kb.sight_by_id[s][0].id for s in sight_ids)]
         cluster_ids = [c for c in dict.fromkeys(named) if c in kb.cluster_by_id]
     else:
-        top = answerer.answer(Interpretation("list", 1.0))
+        top = answerer.answer(AnswerRequest("list", 1.0))
         out.append(Card("top", t("card_top"), _short(top.plain.split("\n", 1)[-1]), top))
         cluster_ids = [c.id for c in kb.clusters]
     for sight_id in sight_ids:
@@ -65,11 +65,11 @@ def cards(engine: Engine, query: str, limit: int = MAX_CARDS) -> list[Card]:
         )
     for cluster_id in cluster_ids:
         cluster = kb.cluster_by_id[cluster_id]
-        overview = answerer.answer(Interpretation("overview", 1.0, clusters=(cluster_id,)))
+        overview = answerer.answer(AnswerRequest("overview", 1.0, clusters=(cluster_id,)))
         title = f"{cluster.rank}. {cluster.name}"
         out.append(Card(f"c:{cluster_id}", title, _short(cluster.headline), overview))
         if cluster.sights:
-            sights = answerer.answer(Interpretation("sights", 1.0, clusters=(cluster_id,)))
+            sights = answerer.answer(AnswerRequest("sights", 1.0, clusters=(cluster_id,)))
             names = ", ".join(s.name for s in cluster.sights)
             title = t("sights_title", name=cluster.name).rstrip(":")
             out.append(Card(f"l:{cluster_id}", title, _short(names), sights))

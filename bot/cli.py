@@ -36,11 +36,34 @@ def cmd_ask(args: argparse.Namespace) -> int:
     kb = _load(args)
     engine = Engine(kb)
     answer = engine.ask(args.question, "cli")
+    if args.explain:
+        print(explain(engine, args.question), file=sys.stderr)
     if args.json:
         print(render.dumps(render.to_json(answer, kb, "cli")))
     else:
         print(render.to_terminal(answer, kb))
     return 0
+
+
+def explain(engine: Engine, question: str) -> str:
+    """How a question was read and which rule answered it (for admins and developers)."""
+    frame = engine.understanding.read(question)
+    request = engine.understanding.understand(question, None)
+    found = ", ".join(f"{k}={v}" for k, v in frame.found.items() if v) or "-"
+    asks = ", ".join(f"{k} {v:.2f}" for k, v in sorted(frame.asks.items(), key=lambda p: -p[1]))
+    hits = "; ".join(f"{h.unit.id} {h.score:.1f} ({h.coverage:.0%})" for h in frame.hits[:3])
+    return "\n".join(
+        [
+            f"rule:       {request.rule}",
+            f"intent:     {request.intent} (confidence {request.confidence})",
+            f"language:   {frame.lang}",
+            f"tokens:     {' '.join(frame.tokens)}",
+            f"named:      {found}",
+            f"asks:       {asks or '-'}",
+            f"unknown:    {' '.join(frame.unknown) or '-'}   places: {' '.join(frame.places) or '-'}",
+            f"units:      {hits or '-'}",
+        ]
+    )
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
@@ -214,6 +237,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("ask", "answer one question and exit")
     p.add_argument("question")
     p.add_argument("--json", action="store_true", help="print the JSON object of chat --json")
+    p.add_argument(
+        "--explain", action="store_true", help="also print how it was read and the rule used"
+    )
     p.set_defaults(func=cmd_ask)
 
     p = command("chat", "talk to the bot in the terminal (no Telegram needed)")

@@ -9,11 +9,11 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
-CONTEXT_TTL_SECONDS = 15 * 60  # a traveller coming back after a quarter hour starts afresh
-MAX_CHATS = 50_000
+from bot.request import AnswerRequest
+from bot.understanding.tunables import CONTEXT_TTL_SECONDS, MAX_CHATS
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,8 @@ class ChatContext:
     sight: str | None = None
     at: float = 0.0
     recent: tuple[str, ...] = ()  # clusters talked about lately, newest first ("compare them")
+    last: AnswerRequest | None = None  # what was last answered: "no, I meant Seoul" re-asks it
+    unit: str | None = None  # the fact last shown alone: "who said that?", "when was it?"
 
 
 class ContextStore(Protocol):
@@ -59,14 +61,7 @@ class MemoryContextStore:
         return context
 
     def put(self, chat_id: str, context: ChatContext) -> None:
-        self._data[chat_id] = ChatContext(
-            context.clusters,
-            context.intent,
-            context.measures,
-            context.sight,
-            self.clock(),
-            context.recent,
-        )
+        self._data[chat_id] = replace(context, at=self.clock())
         self._data.move_to_end(chat_id)
         while len(self._data) > self.max_chats:
             self._data.popitem(last=False)

@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 
 from rapidfuzz.distance import OSA
 
-from bot.knowledge import KnowledgeBase
 from bot.knowledge.schema import Alias, SharedAlias
 from bot.text import normalise, tokenise
+from bot.understanding.tunables import MAX_TYPO_LENGTH, MIN_TYPO_LENGTH, SHORT_WORD
 
-MIN_TYPO_LENGTH = 4  # shorter words have too many neighbours to correct safely
+_ANY = "*"
 
 
 @dataclass(frozen=True, order=True)
@@ -56,12 +56,23 @@ class Mention:
 
 
 def _max_distance(word: str) -> int:
-    if len(word) < MIN_TYPO_LENGTH or not word.isalpha() or not word.isascii():
+    """Edits allowed to correct ``word``: none for short, long, non-ASCII or non-alphabetic
+    words, so that no word, however long or strange, costs more than a few lookups."""
+    if not MIN_TYPO_LENGTH <= len(word) <= MAX_TYPO_LENGTH:
         return 0
-    return 1 if len(word) <= 6 else 2
+    if not word.isascii() or not word.isalpha():
+        return 0
+    return 1 if len(word) <= SHORT_WORD else 2
+
+
+_PREFIX = 7  # deletions are taken of a word's first letters only (SymSpell's prefix length)
 
 
 def _deletes(word: str, depth: int) -> set[str]:
+    """Every string made by deleting up to ``depth`` letters of the word's prefix: a typo and
+    its word share one. The prefix bounds the count for long words; the candidates found are
+    then checked by their full edit distance."""
+    word = word[:_PREFIX]
     out = {word}
     frontier = {word}
     for _ in range(depth):
@@ -78,20 +89,38 @@ class Index:
     vocabulary: frozenset[str] = frozenset()
     _deletions: dict[str, list[str]] = field(default_factory=dict)
     _frequency: dict[str, int] = field(default_factory=dict)
-    _corrections: dict[str, str | None] = field(default_factory=dict)
+    _corrections: dict[tuple[str, frozenset[str]], str | None] = field(default_factory=dict)
+    _langs: dict[str, frozenset[str]] = field(default_factory=dict)
+    _unnamed: frozenset[str] = frozenset()  # known words that name nothing (facts' words)
 
     @classmethod
-    def build(cls, entries: Iterable[tuple[str, Entity]]) -> Index:
+    def build(
+        cls,
+        entries: Iterable[tuple[str | tuple[str, ...], Entity]],
+        extra_words: Iterable[str] = (),
+        word_langs: dict[str, frozenset[str]] | None = None,
+    ) -> Index:
+        """Entries are texts or, already tokenised, tuples of tokens. ``extra_words`` are
+        known (never corrected, corrections may land on them) without naming anything;
+        ``word_langs`` says which languages each word belongs to."""
         grouped: dict[tuple[str, ...], set[Entity]] = defaultdict(set)
         for text, entity in entries:
-            tokens = tuple(tokenise(normalise(text)))
+            tokens = tuple(tokenise(normalise(text))) if isinstance(text, str) else text
             if tokens:
                 grouped[tokens].add(entity)
         frequency: dict[str, int] = defaultdict(int)
         for tokens in grouped:
             for token in set(tokens):
                 frequency[token] += 1
-        index = cls(vocabulary=frozenset(frequency), _frequency=dict(frequency))
+        unnamed = frozenset(w for w in extra_words if w not in frequency)
+        for word in unnamed:
+            frequency[word] = 0
+        index = cls(
+            vocabulary=frozenset(frequency),
+            _frequency=dict(frequency),
+            _langs=dict(word_langs or {}),
+            _unnamed=unnamed,
+        )
         by_key: dict[str, list[Phrase]] = defaultdict(list)
         for tokens, entities in grouped.items():
             key_at = min(range(len(tokens)), key=lambda i: (frequency[tokens[i]], -len(tokens[i])))
@@ -107,16 +136,25 @@ class Index:
     def known(self, word: str) -> bool:
         return word in self.vocabulary
 
-    def correct(self, word: str) -> str | None:
-        """The closest vocabulary word within the allowed edit distance, if exactly one is."""
+    def correct(self, word: str, langs: frozenset[str] = frozenset()) -> str | None:
+        """The closest vocabulary word within the allowed edit distance, if exactly one is.
+        With ``langs``, only words of those languages (or names, the same in every language)
+        are candidates: a German "welcher" never becomes the English topic "weather"."""
+        key = (word, langs)
         try:
-            return self._corrections[word]
+            return self._corrections[key]
         except KeyError:
             pass
         if len(self._corrections) > 50_000:  # bounded: hostile input must not grow memory
             self._corrections.clear()
-        result = self._corrections[word] = _correct(self, word)
+        result = self._corrections[key] = _correct(self, word, langs)
         return result
+
+    def fits(self, candidate: str, langs: frozenset[str]) -> bool:
+        if not langs:
+            return True
+        held = self._langs.get(candidate)
+        return not held or _ANY in held or bool(held & langs)
 
     def mentions(self, tokens: list[str], fuzzy: list[bool]) -> Iterator[Mention]:
         """Every phrase occurring in ``tokens`` as a contiguous run."""
@@ -138,7 +176,7 @@ class Index:
                         yield Mention(entity, start, start + size, text, was_fuzzy)
 
 
-def _correct(index: Index, word: str) -> str | None:
+def _correct(index: Index, word: str, langs: frozenset[str]) -> str | None:
     depth = _max_distance(word)
     if depth == 0 or word in index.vocabulary:
         return None
@@ -147,6 +185,10 @@ def _correct(index: Index, word: str) -> str | None:
         candidates.update(index._deletions.get(variant, ()))
     best: list[tuple[int, int, str]] = []
     for candidate in candidates:
+        if not index.fits(candidate, langs):
+            continue
+        if candidate in index._unnamed and len(word) <= SHORT_WORD:
+            continue  # a short word is not "corrected" into a fact's word ("write" → "writer")
         limit = _max_distance(candidate) or depth
         distance = OSA.distance(word, candidate, score_cutoff=min(depth, limit))
         if distance <= min(depth, limit):
@@ -163,52 +205,3 @@ def _correct(index: Index, word: str) -> str | None:
 def alias_texts(aliases: Iterable[Alias]) -> Iterator[str]:
     for alias in aliases:
         yield alias.text if isinstance(alias, SharedAlias) else alias
-
-
-def knowledge_entries(kb: KnowledgeBase) -> Iterator[tuple[str, Entity]]:
-    """Every name, alias and keyword of the knowledge with what it names."""
-    for cluster in kb.clusters:
-        entity = Entity("cluster", cluster.id)
-        yield cluster.name, entity
-        yield cluster.id.replace("-", " "), entity
-        for text in alias_texts(cluster.aliases):
-            yield text, entity
-        for i, tech in enumerate(cluster.everyday_tech):
-            for text in alias_texts(tech.names):
-                yield text, Entity("tech", f"{cluster.id}#{i}")
-        for sight in cluster.sights:
-            sight_entity = Entity("sight", sight.id)
-            yield sight.name, sight_entity
-            for text in alias_texts(sight.aliases):
-                yield text, sight_entity
-    for other in kb.other_clusters:
-        entity = Entity("other", str(other.rank))
-        yield other.name, entity
-        for text in alias_texts(other.aliases):
-            yield text, entity
-    for economy in kb.economies:
-        entity = Entity("economy", economy.id)
-        yield economy.name, entity
-        for text in alias_texts(economy.aliases):
-            yield text, entity
-    for kind, items in (
-        ("theme", kb.themes),
-        ("measure", kb.measures),
-        ("general", kb.general),
-        ("intent", kb.intents),
-        ("smalltalk", kb.smalltalk),
-        ("unsupported", kb.unsupported),
-    ):
-        for item in items:
-            for keyword in item.keywords:
-                yield keyword, Entity(kind, item.id)
-    for word in kb.language.economy_words:
-        yield word, Entity("economyword", "")
-    for word in kb.language.cluster_words:
-        yield word, Entity("clusterword", "")
-    for word in kb.language.followup_words:
-        yield word, Entity("followup", "")
-    for word in kb.language.stopwords:
-        yield word, Entity("stop", "")
-    for word in kb.language.number_words:
-        yield word, Entity("number", str(kb.language.number_words[word]))

@@ -12,13 +12,13 @@ from typing import TYPE_CHECKING
 from bot import actions, geo
 from bot.answer import Action, Answer, Line, Span, bold, italic, text
 from bot.knowledge.schema import Cluster
-from bot.matching import Interpretation
+from bot.request import AnswerRequest
 from bot.messages import t
 
 if TYPE_CHECKING:
     from bot.engine import Engine
 
-Reply = tuple[Answer, Interpretation | None]
+Reply = tuple[Answer, AnswerRequest | None]
 """An answer, with the interpretation to remember for follow-ups when there is one."""
 
 COMMANDS = ("start", "help", "top", "sights", "cluster", "about", "compare", "sources")
@@ -35,7 +35,7 @@ def command(engine: Engine, name: str, argument: str, chat_id: str) -> Reply:
         opened = deep_link(engine, argument) if argument else None
         return (opened or welcome(engine)), None
     if name == "top":
-        return engine.answerer.answer(Interpretation("list", 1.0)), None
+        return engine.answerer.answer(AnswerRequest("list", 1.0)), None
     if name == "sights":
         return place(engine, "sights", argument, chat_id)
     if name in ("cluster", "about"):
@@ -76,7 +76,7 @@ def deep_link(engine: Engine, payload: str) -> Answer | None:
         if kind == "sight" and ref in kb.sight_by_id:
             return engine.answerer.sight_answer(ref)
         if kind != "sight" and ref in kb.cluster_by_id:
-            return engine.answerer.answer(Interpretation(kind, 1.0, clusters=(ref,)))
+            return engine.answerer.answer(AnswerRequest(kind, 1.0, clusters=(ref,)))
     return None
 
 
@@ -85,7 +85,7 @@ def _menu(engine: Engine, first: Line, verb: str, pending: str) -> Reply:
     ids = tuple(c.id for c in clusters)
     lines = (first, text(t("clarify_which"))) if first else (text(t("clarify_which")),)
     answer = Answer("clarify", ids, 0.5, lines, actions=_pick_rows(clusters, verb))
-    return answer, Interpretation("clarify", 0.5, candidates=ids, pending=pending)
+    return answer, AnswerRequest("clarify", 0.5, candidates=ids, pending=pending)
 
 
 def _echo(argument: str) -> str:
@@ -99,33 +99,33 @@ def place(engine: Engine, intent: str, argument: str, chat_id: str) -> Reply:
     if not argument:
         context = engine.contexts.get(chat_id)
         if context is not None and context.clusters and context.intent != "clarify":
-            it = Interpretation(intent, 1.0, clusters=context.clusters[:1])
+            it = AnswerRequest(intent, 1.0, clusters=context.clusters[:1])
             return engine.answerer.answer(it), it
         return _menu(engine, (), verb, intent)
-    it = engine.matcher.interpret(argument, None)
+    it = engine.understanding.understand(argument, None)
     if intent == "sights" and len(it.sights) == 1:
         return engine.answerer.sight_answer(it.sights[0]), it
     if it.clusters and it.intent != "clarify":
-        chosen = Interpretation(intent, 1.0, clusters=it.clusters[:1])
+        chosen = AnswerRequest(intent, 1.0, clusters=it.clusters[:1])
         return engine.answerer.answer(chosen), chosen
     if it.candidates:
         candidates = [engine.kb.cluster_by_id[c] for c in it.candidates]
         lines = (text(t("clarify")), *(text("• ", bold(c.name)) for c in candidates))
         answer = Answer("clarify", it.candidates, 0.5, lines, actions=_pick_rows(candidates, verb))
-        return answer, Interpretation("clarify", 0.5, candidates=it.candidates, pending=intent)
+        return answer, AnswerRequest("clarify", 0.5, candidates=it.candidates, pending=intent)
     return _menu(engine, text(t("unknown_place", place=_echo(argument))), verb, intent)
 
 
 def compare(engine: Engine, argument: str, chat_id: str) -> Reply:
     """``/compare A B``; with one place, the menu of what to compare it with."""
     if argument:
-        it = engine.matcher.interpret(argument, None)
+        it = engine.understanding.understand(argument, None)
         found = list(dict.fromkeys([*it.clusters, *it.candidates]))
     else:
         context = engine.contexts.get(chat_id)
         found = list(context.clusters[:1]) if context and context.intent != "clarify" else []
     if len(found) >= 2:
-        chosen = Interpretation("compare", 1.0, clusters=tuple(found[:2]))
+        chosen = AnswerRequest("compare", 1.0, clusters=tuple(found[:2]))
         return engine.answerer.answer(chosen), chosen
     if len(found) == 1:
         return engine.answerer.compare_choices(found[0]), None

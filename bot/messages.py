@@ -60,6 +60,15 @@ EN: dict[str, str] = {
     ),
     "list_title": "The GII 2025's top {n} science and technology clusters:",
     "list_more": "Ranks 6–10, as reported by the press: {names}.",
+    "list_in": "Of the GII 2025's top five clusters, {n} in {where}:",
+    "list_in_none": "None of the GII 2025's top five clusters is in {where}.",
+    "list_in_more": "Ranked 6–10 there, as reported by the press: {names}.",
+    "unknown_world_place": (
+        "I don't know about {place}: it isn't one of the top innovation clusters I know."
+    ),
+    "howareyou": "I'm well, thanks, and ready for your questions about the top innovation clusters.",
+    "praise": "Thank you! Ask me anything else about the top innovation clusters.",
+    "ack": "👍 Anything else? Ask me about a cluster, its figures or what to see.",
     "sights_title": "What to see in {name}:",
     "sight_title": "{name} ({cluster}):",
     "overview_tech": "Everyday tech:",

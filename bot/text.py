@@ -23,6 +23,7 @@ _CJK_RANGES: tuple[tuple[int, int], ...] = (
     (0xAC00, 0xD7AF),  # Hangul syllables
     (0x1100, 0x11FF),  # Hangul jamo
     (0x3130, 0x318F),  # Hangul compatibility jamo
+    (0x0E00, 0x0E7F),  # Thai: written without spaces between words, like Chinese
 )
 # Katakana middle dot and prolonged sound mark belong inside words.
 _CJK_INNER = {"\u30fb", "\u30fc"}

@@ -20,7 +20,7 @@ from bot.answer import Answer, Pin, text
 from bot.config import Settings
 from bot.engine import Engine
 from bot.flood import FloodGuard
-from bot.matching import Interpretation
+from bot.request import AnswerRequest
 from bot.messages import t
 from bot.metrics import Metrics
 from bot.reloading import KnowledgeHolder
@@ -85,7 +85,7 @@ async def record(
     context: Context,
     question: str,
     answer: Answer,
-    interpretation: Interpretation | None,
+    interpretation: AnswerRequest | None,
     chat_type: str,
 ) -> None:
     """Keep a question for /stats, and its text for /unanswered when it was not answered;

@@ -11,8 +11,10 @@ from bot.knowledge.schema import (
     GeneralFact,
     Intent,
     Language,
+    Lexicon,
     Measure,
     OtherCluster,
+    Region,
     Sight,
     SmalltalkKind,
     Source,
@@ -30,6 +32,7 @@ class KnowledgeBase:
     clusters: tuple[Cluster, ...]  # by rank
     other_clusters: tuple[OtherCluster, ...]  # by rank
     economies: tuple[Economy, ...]
+    regions: tuple[Region, ...]
     themes: tuple[Theme, ...]
     measures: tuple[Measure, ...]
     general: tuple[GeneralFact, ...]
@@ -37,6 +40,7 @@ class KnowledgeBase:
     smalltalk: tuple[SmalltalkKind, ...]
     unsupported: tuple[Unsupported, ...]
     language: Language
+    lexicons: tuple[Lexicon, ...] = ()  # one per language, in file order
     files: tuple[str, ...] = field(default=())
     fingerprint: str = ""  # hash of the files' bytes; tells reloads apart
 
@@ -59,6 +63,14 @@ class KnowledgeBase:
     @cached_property
     def sight_by_id(self) -> dict[str, tuple[Cluster, Sight]]:
         return {s.id: (c, s) for c in self.clusters for s in c.sights}
+
+    @cached_property
+    def other_by_id(self) -> dict[str, OtherCluster]:
+        return {c.id: c for c in self.other_clusters}
+
+    @cached_property
+    def region_by_id(self) -> dict[str, Region]:
+        return {r.id: r for r in self.regions}
 
     @cached_property
     def economy_by_id(self) -> dict[str, Economy]:

@@ -212,7 +212,7 @@ class _Checker:
         measures = self.unique("measures", "id", "measure id")
         economies = self.unique("economies", "id", "economy id")
         self.unique("clusters", "id", "cluster id")
-        self.unique("general", "id", "general fact id")
+        general = self.unique("general", "id", "general fact id")
         self.unique("intents", "id", "intent")
         self.unique("smalltalk", "id", "smalltalk kind")
         self.unique("unsupported", "id", "unsupported topic id")
@@ -248,7 +248,50 @@ class _Checker:
             self.aliases_of(f"economy {economy.id}", economy.name, economy.aliases, where)
         for fact, where in _collect(self.files, "general"):
             self.ref(where, sources, fact.source, "source", "source")
+        others = self.unique("other_clusters", "id", "cluster id")
+        regions = self.unique("regions", "id", "region id")
+        for region, where in _collect(self.files, "regions"):
+            for i, economy in enumerate(region.economies):
+                self.ref(where, economies, economy, "economy", "economies", i)
+            self.aliases_of(f"region {region.id}", region.name, region.aliases, where)
+        named = (
+            {c.id for c, _ in _collect(self.files, "clusters")}
+            | set(sight_ids)
+            | economies
+            | others
+            | regions
+        )
+        self.check_lexicons(
+            {
+                "names": named,
+                "themes": themes,
+                "measures": measures,
+                "general": general,
+                "unsupported": {u.id for u, _ in _collect(self.files, "unsupported")},
+            }
+        )
         return self.problems
+
+    def check_lexicons(self, known: dict[str, set[str]]) -> None:
+        """Each language once; every key of a lexicon's id-keyed sections names something."""
+        seen: dict[str, _Located] = {}
+        for parsed, model in self.files:
+            lexicon = model.lexicon
+            if lexicon is None:
+                continue
+            where = _Located(parsed, ("lexicon",))
+            if lexicon.lang in seen:
+                first = seen[lexicon.lang]
+                self.problems.append(
+                    where.problem(
+                        f"a second lexicon for {lexicon.lang!r} (also at {first.file.name})",
+                        "lang",
+                    )
+                )
+            seen[lexicon.lang] = where
+            for section, ids in known.items():
+                for key in getattr(lexicon, section):
+                    self.ref(where, ids, key, section.rstrip("s") + " id", section, key)
 
     def check_cluster(
         self,
@@ -345,6 +388,7 @@ def load_knowledge(paths: Sequence[Path]) -> KnowledgeBase:
         clusters=tuple(sorted(_merge(models, "clusters"), key=lambda c: c.rank)),
         other_clusters=tuple(sorted(_merge(models, "other_clusters"), key=lambda c: c.rank)),
         economies=_merge(models, "economies"),
+        regions=_merge(models, "regions"),
         themes=_merge(models, "themes"),
         measures=_merge(models, "measures"),
         general=_merge(models, "general"),
@@ -352,6 +396,7 @@ def load_knowledge(paths: Sequence[Path]) -> KnowledgeBase:
         smalltalk=_merge(models, "smalltalk"),
         unsupported=_merge(models, "unsupported"),
         language=language,
+        lexicons=tuple(m.lexicon for m in models if m.lexicon is not None),
         files=tuple(str(f) for f in files),
         fingerprint=digest.hexdigest()[:12],
     )

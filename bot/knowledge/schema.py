@@ -53,12 +53,19 @@ class Location(Model):
     source: KebabId
 
 
+# Words travellers use for a fact that its text does not contain ("door codes" for "homes
+# unlock using digital door codes" is in the text; "smart lock" is not): retrieval finds the
+# fact by them too. Any language; checked like every other string.
+Words = list[ShortText]
+
+
 class Sight(Model):
     """Something the article recommends a tech traveller to see or do."""
 
     id: KebabId
     name: ShortText
     aliases: list[Alias] = []
+    words: Words = []
     what: Text
     why: Text
     themes: list[KebabId] = Field(min_length=1)
@@ -77,6 +84,7 @@ class Stat(Model):
     unit: ShortText | None = None
     position: Annotated[int, Field(ge=1)] | None = None
     article_says: Text | None = None
+    words: Words = []
     source: KebabId
 
 
@@ -86,18 +94,23 @@ class Tech(Model):
     text: Text
     names: list[Alias] = []
     themes: list[KebabId] = []
+    words: Words = []
     source: KebabId
 
 
 class Quote(Model):
+    """A resident's words; ``who`` is a person travellers may ask about ("who is Dana Yao")."""
+
     who: ShortText
     role: ShortText | None = None
     text: Text
+    words: Words = []
     source: KebabId
 
 
 class Sourced(Model):
     text: Text
+    words: Words = []
     source: KebabId
 
 
@@ -122,6 +135,7 @@ class Cluster(Model):
 class OtherCluster(Model):
     """A cluster beyond the top five: known only by rank and name, often press-reported."""
 
+    id: KebabId
     rank: Annotated[int, Field(ge=1)]
     name: ShortText
     economies: list[KebabId] = Field(min_length=1)
@@ -140,6 +154,16 @@ class Economy(Model):
     score: Annotated[float, Field(ge=0, le=100)] | None = None
     note: Text | None = None
     source: KebabId | None = None
+
+
+class Region(Model):
+    """A part of the world travellers filter by ("which top clusters are in Asia?"): a set of
+    economies, so that membership follows from the economies the sources give each cluster."""
+
+    id: KebabId
+    name: ShortText
+    aliases: list[Alias] = []
+    economies: list[KebabId] = Field(min_length=1)
 
 
 class Theme(Model):
@@ -164,6 +188,7 @@ class GeneralFact(Model):
     id: KebabId
     text: Text
     keywords: list[ShortText] = Field(min_length=1)
+    words: Words = []
     source: KebabId
 
 
@@ -189,8 +214,13 @@ class Intent(Model):
     examples: list[ShortText] = []
 
 
+SmalltalkName = Literal[
+    "greeting", "thanks", "help", "identity", "goodbye", "howareyou", "praise", "ack"
+]
+
+
 class SmalltalkKind(Model):
-    id: Literal["greeting", "thanks", "help", "identity", "goodbye"]
+    id: SmalltalkName
     keywords: list[ShortText] = Field(min_length=1)
 
 
@@ -215,6 +245,54 @@ class Language(Model):
     number_words: dict[ShortText, Annotated[int, Field(ge=0, le=1000)]] = {}
 
 
+# What a question can ask, beyond the reply intents: "who said…", "when did…", "what is…",
+# "how many…". The frame records each; the rules turn them into an intent of the contract.
+AskName = Literal[
+    "rank",
+    "sights",
+    "overview",
+    "stat",
+    "superlative",
+    "reverse",
+    "compare",
+    "general",
+    "list",
+    "who",
+    "when",
+    "what",
+    "count",
+]
+LangCode = Literal["en", "zh", "ja", "ko", "es", "fr", "de", "it", "pt", "pl", "ru", "vi", "th"]
+
+
+class Lexicon(Model):
+    """One language's words, as data: how a question in it asks (``asks``), greets, points back
+    ("there", "it") or corrects itself ("no, I meant"); its names for the knowledge's places
+    (keyed by cluster, sight, economy, other-cluster or region id); its words for themes,
+    measures, GII facts and out-of-scope topics (keyed by their ids); and ``terms``: the
+    English word the knowledge's text uses, with this language's words for it, so that a
+    question in any language finds the facts written in English."""
+
+    lang: LangCode
+    name: ShortText
+    asks: dict[AskName, list[ShortText]] = {}
+    smalltalk: dict[SmalltalkName, list[ShortText]] = {}
+    followup: list[ShortText] = []
+    correction: list[ShortText] = []
+    below: list[ShortText] = []
+    above: list[ShortText] = []
+    economy_words: list[ShortText] = []
+    cluster_words: list[ShortText] = []
+    stopwords: list[ShortText] = []
+    numbers: dict[ShortText, Annotated[int, Field(ge=0, le=1000)]] = {}
+    names: dict[KebabId, list[ShortText]] = {}
+    themes: dict[KebabId, list[ShortText]] = {}
+    measures: dict[KebabId, list[ShortText]] = {}
+    general: dict[KebabId, list[ShortText]] = {}
+    unsupported: dict[KebabId, list[ShortText]] = {}
+    terms: dict[ShortText, list[ShortText]] = {}
+
+
 class KnowledgeFile(Model):
     """One YAML file: any subset of the sections; the files are merged in name order."""
 
@@ -222,6 +300,7 @@ class KnowledgeFile(Model):
     clusters: list[Cluster] = []
     other_clusters: list[OtherCluster] = []
     economies: list[Economy] = []
+    regions: list[Region] = []
     themes: list[Theme] = []
     measures: list[Measure] = []
     general: list[GeneralFact] = []
@@ -229,3 +308,4 @@ class KnowledgeFile(Model):
     smalltalk: list[SmalltalkKind] = []
     unsupported: list[Unsupported] = []
     language: Language | None = None
+    lexicon: Lexicon | None = None

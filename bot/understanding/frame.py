@@ -1,0 +1,360 @@
+"""A question read into a ``Frame``: what it names, what it asks, in which language, and the
+answer units its words point at. Reading decides nothing; the rules decide from the frame.
+
+Reading, in order:
+1. normalise and tokenise (longest known word first in unspaced scripts);
+2. tell the language from the words that belong to one language, and from the script;
+3. correct typos, only towards names or words of the question's own language;
+4. find every phrase of the vocabulary; a name inside a longer name is not a mention;
+5. weigh the asks; collect what is named; count words nothing explains as unknown, unless they
+   name a place of the world the knowledge does not hold (then they are that place);
+6. search the answer units with the question's content words (other languages' words mapped
+   to the knowledge's English words).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+
+from bot.index import Mention
+from bot.ordinals import RankReader, RankRef
+from bot.text import is_cjk, normalise, tokenise
+from bot.understanding import tunables as T
+from bot.understanding.retrieval import Hit, Retriever
+from bot.understanding.units import stem
+from bot.understanding.vocabulary import ANY, Vocabulary
+
+# Kinds that name something a question can be about.
+PLACE_KINDS = frozenset({"cluster", "sight", "economy", "other", "tech", "person", "region"})
+CONTENT_KINDS = PLACE_KINDS | {"theme", "measure", "general", "unsupported"}
+# Kinds whose words say how a question asks, not what about: never retrieval words.
+_FUNCTION_KINDS = frozenset(
+    {
+        "stop",
+        "ask",
+        "smalltalk",
+        "followup",
+        "correction",
+        "neighbour",
+        "economyword",
+        "clusterword",
+        "number",
+        "cluster",
+        "economy",
+        "region",
+        "other",
+        "unsupported",
+    }
+)
+_FLAGS = ("followup", "correction", "economyword", "clusterword")
+
+
+@lru_cache(maxsize=1)
+def world_places() -> frozenset[str]:
+    """Normalised names of the world's larger cities and of every country (see
+    scripts/make_world_places.py): a place named but not held is "not in the index"."""
+    text = resources.files("bot.data").joinpath("world_places.txt").read_text("utf-8")
+    return frozenset(line for line in text.splitlines() if line and not line.startswith("#"))
+
+
+@lru_cache(maxsize=1)
+def function_words() -> dict[str, frozenset[str]]:
+    """Each language's small words (stopwords-iso, see scripts/make_language_data.py): never
+    an unknown topic, never corrected into another language's word."""
+    text = resources.files("bot.data").joinpath("function_words.tsv").read_text("utf-8")
+    out: dict[str, frozenset[str]] = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            word, _, langs = line.partition("\t")
+            out[word] = frozenset(langs.split(","))
+    return out
+
+
+@dataclass
+class Frame:
+    text: str
+    tokens: tuple[str, ...] = ()
+    lang: str = "en"
+    fuzzy: bool = False
+    found: dict[str, list[str]] = field(default_factory=dict)  # kind -> ids, in order
+    ambiguous: list[tuple[str, ...]] = field(default_factory=list)  # shared-alias groups
+    asks: dict[str, float] = field(default_factory=dict)
+    smalltalk: str | None = None
+    smalltalk_strength: float = 0.0
+    neighbour: str | None = None  # "below" / "above": the rank next to the last one
+    ranks: list[RankRef] = field(default_factory=list)
+    years: list[str] = field(default_factory=list)  # years the knowledge does not speak of
+    places: list[str] = field(default_factory=list)  # world places the knowledge lacks
+    unknown: list[str] = field(default_factory=list)  # words nothing explains
+    content: list[str] = field(default_factory=list)  # words that say what about (for units)
+    words: list[str] = field(default_factory=list)  # tokens that are not function words
+    hits: list[Hit] = field(default_factory=list)
+    named: tuple[str, ...] = ()  # clusters named, directly or through a sight, tech, person
+
+    def ids(self, kind: str) -> list[str]:
+        return self.found.get(kind, [])
+
+    def has(self, kind: str) -> bool:
+        return bool(self.found.get(kind))
+
+    def ask(self, name: str) -> float:
+        return self.asks.get(name, 0.0)
+
+    def best_ask(self, allowed: tuple[str, ...]) -> tuple[str | None, float]:
+        if not allowed:
+            return None, 0.0
+        scored = [(self.asks.get(i, 0.0), -allowed.index(i), i) for i in allowed]
+        score, _, name = max(scored)
+        return (name, score) if score > 0 else (None, 0.0)
+
+    @property
+    def empty(self) -> bool:
+        return not self.tokens
+
+
+def _script_lang(text: str) -> str | None:
+    """The language a script alone tells (kana: Japanese; Hangul: Korean; Thai; Cyrillic)."""
+    for char in text:
+        code = ord(char)
+        if 0x3040 <= code <= 0x30FF:
+            return "ja"
+        if 0xAC00 <= code <= 0xD7AF or 0x1100 <= code <= 0x11FF:
+            return "ko"
+        if 0x0E00 <= code <= 0x0E7F:
+            return "th"
+        if 0x0400 <= code <= 0x04FF:
+            return "ru"
+    if any(0x4E00 <= ord(c) <= 0x9FFF for c in text):
+        return "zh"
+    return None
+
+
+def _join_unknown_cjk(tokens: list[str], covered: set[int]) -> list[tuple[int, str]]:
+    """Uncovered tokens with their position; adjacent unknown single CJK characters are joined
+    into one word, so a place the vocabulary lacks (大阪, 부산) is one unknown word."""
+    out: list[tuple[int, str]] = []
+    run = ""
+    start = 0
+    for i, token in enumerate(tokens):
+        single = len(token) == 1 and is_cjk(token)
+        if i not in covered and single:
+            if not run:
+                start = i
+            run += token
+            continue
+        if run:
+            out.append((start, run))
+            run = ""
+        if i not in covered:
+            out.append((i, token))
+    if run:
+        out.append((start, run))
+    return out
+
+
+def meaningful(token: str) -> bool:
+    if is_cjk(token[0]):
+        return len(token) >= T.MIN_MEANINGFUL_CJK
+    return len(token) >= T.MIN_MEANINGFUL_LATIN
+
+
+class Reader:
+    """Built once per knowledge; ``read`` is pure and safe to call from any task."""
+
+    def __init__(
+        self,
+        vocabulary: Vocabulary,
+        retriever: Retriever,
+        ranks: RankReader,
+        example_cues: dict[str, dict[str, float]],
+        known_years: frozenset[str],
+    ) -> None:
+        self.vocabulary = vocabulary
+        self.index = vocabulary.index
+        self.retriever = retriever
+        self.ranks = ranks
+        self.example_cues = example_cues
+        self.known_years = known_years
+        self.places = world_places()
+        self.function_words = function_words()
+
+    # -- steps --------------------------------------------------------------------------------
+
+    def _language(self, tokens: list[str], text: str) -> str:
+        votes: Counter[str] = Counter()
+        for token in tokens:
+            langs = self.vocabulary.langs_of(token)
+            weight = 1.0
+            if not langs:
+                langs = self.function_words.get(token, frozenset())
+                weight = 0.5  # a small word tells less than a word of the bot's lexicons
+            if langs and ANY not in langs:
+                for lang in langs:
+                    votes[lang] += weight / len(langs)
+        script = _script_lang(text)
+        if script is not None:
+            if script == "zh" and votes.get("ja", 0) > votes.get("zh", 0):
+                return "ja"
+            return script
+        if not votes:
+            return "en"
+        best, score = votes.most_common(1)[0]
+        if best != "en" and score <= votes.get("en", 0):
+            return "en"
+        return best
+
+    def _correct(self, tokens: list[str], lang: str) -> tuple[list[str], list[bool]]:
+        allowed = frozenset({lang})
+        out: list[str] = []
+        fuzzy: list[bool] = []
+        for token in tokens:
+            if self.index.known(token) or token in self.places or self._small(token, lang):
+                out.append(token)
+                fuzzy.append(False)
+                continue
+            corrected = self.index.correct(token, allowed)
+            out.append(corrected or token)
+            fuzzy.append(corrected is not None)
+        return out, fuzzy
+
+    def _small(self, word: str, lang: str) -> bool:
+        langs = self.function_words.get(word)
+        return langs is not None and (lang in langs or "en" in langs)
+
+    def _fits(self, m: Mention, lang: str, raw: str) -> bool:
+        """A phrase counts in a question of its own language, in English (travellers mix it
+        in) or when it is a name; a short name in capitals in the knowledge (LA, US, HK) counts
+        only in English or when typed in capitals: Spanish "la" is not Los Angeles."""
+        words = self.vocabulary.index_tokens(m)
+        allowed = {lang, "en", ANY}
+        if not all(self.vocabulary.langs_of(w) & allowed for w in words):
+            return False
+        if lang != "en" and m.length == 1 and words[0] in self.vocabulary.capitals:
+            return words[0].upper() in raw.split() or f" {words[0].upper()} " in f" {raw} "
+        return True
+
+    def read(self, question: str) -> Frame:
+        normalised = normalise(question[: T.MAX_QUESTION_CHARS])
+        frame = Frame(normalised)
+        if not normalised.strip(" #%.,'’"):
+            return frame
+        raw = tokenise(normalised, self.index.known)[: T.MAX_TOKENS]
+        frame.lang = self._language(raw, normalised)
+        tokens, fuzzy = self._correct(raw, frame.lang)
+        frame.tokens = tuple(tokens)
+        frame.fuzzy = any(fuzzy)
+        raw_text = question[: T.MAX_QUESTION_CHARS]
+        mentions = [
+            m for m in self.index.mentions(tokens, fuzzy) if self._fits(m, frame.lang, raw_text)
+        ]
+        covered = self._collect(frame, mentions)
+        self._asks(frame, mentions, covered)
+        self._unknown_and_content(frame, mentions, covered)
+        frame.ranks = self.ranks.find(normalised)
+        frame.hits = self.retriever.search(frame.content) if frame.content else []
+        return frame
+
+    def _collect(self, frame: Frame, mentions: list[Mention]) -> set[int]:
+        """What the question names; a name inside a longer name is not a mention of its own."""
+        places = sorted(
+            (m for m in mentions if m.entity.kind in CONTENT_KINDS),
+            key=lambda m: (-m.length, m.start),
+        )
+        kept: list[Mention] = []
+        spans: list[tuple[int, int]] = []
+        for m in places:
+            inside = any(a <= m.start and m.end <= b and (b - a) > m.length for a, b in spans)
+            if not inside:
+                kept.append(m)
+                spans.append((m.start, m.end))
+        kept.sort(key=lambda m: m.start)
+        found: dict[str, list[str]] = defaultdict(list)
+        by_span: dict[tuple[int, int], list[str]] = defaultdict(list)
+        for m in kept:
+            found[m.entity.kind].append(m.entity.id)
+            if m.entity.kind == "cluster":
+                by_span[(m.start, m.end)].append(m.entity.id)
+        frame.ambiguous = [tuple(ids) for ids in by_span.values() if len(set(ids)) > 1]
+        covered: set[int] = set()
+        for m in mentions:
+            covered.update(range(m.start, m.end))
+            if m.entity.kind in _FLAGS:
+                found[m.entity.kind].append(m.entity.id)
+            elif m.entity.kind == "neighbour" and frame.neighbour is None:
+                frame.neighbour = m.entity.id
+        frame.found = {kind: list(dict.fromkeys(ids)) for kind, ids in found.items()}
+        return covered
+
+    def _asks(self, frame: Frame, mentions: list[Mention], covered: set[int]) -> None:
+        pointers = [(m.start, m.end) for m in mentions if m.entity.kind == "followup"]
+        asks: dict[str, float] = defaultdict(float)
+        talk: dict[str, float] = {}
+        for m in mentions:
+            inside_pointer = any(
+                a <= m.start and m.end <= b and m.length < b - a for a, b in pointers
+            )
+            weight = T.ASK_WORD_WEIGHT + T.ASK_PHRASE_BONUS * (m.length - 1)
+            if m.entity.kind == "ask" and not inside_pointer:
+                asks[m.entity.id] = max(asks[m.entity.id], 0.0) + weight
+            elif m.entity.kind == "smalltalk":
+                talk[m.entity.id] = max(talk.get(m.entity.id, 0.0), weight)
+        pointed = {i for a, b in pointers for i in range(a, b)}
+        for i, token in enumerate(frame.tokens):
+            if i in pointed:
+                continue
+            for intent, weight in self.example_cues.get(token, {}).items():
+                asks[intent] += weight
+                covered.add(i)
+        frame.asks = dict(asks)
+        if talk:
+            kind, strength = max(talk.items(), key=lambda p: (p[1], p[0]))
+            frame.smalltalk, frame.smalltalk_strength = kind, strength
+
+    def _unknown_and_content(
+        self, frame: Frame, mentions: list[Mention], covered: set[int]
+    ) -> None:
+        tokens = list(frame.tokens)
+        function_at: set[int] = set()
+        content: list[str] = []
+        for m in mentions:
+            if m.entity.kind in _FUNCTION_KINDS:
+                function_at.update(range(m.start, m.end))
+        terms: dict[int, str] = {}
+        for m in mentions:
+            if m.entity.kind == "term" and m.start not in terms:
+                terms[m.start] = m.entity.id
+                function_at.update(range(m.start + 1, m.end))
+        for i, token in enumerate(tokens):
+            if i in terms:
+                content.extend(stem(w) for w in terms[i].split())
+            elif i not in function_at and not token.isdigit():
+                content.append(stem(token))
+        frame.words = [t for i, t in enumerate(tokens) if i not in function_at]
+        known_words = self.retriever.words
+        unknown: list[str] = []
+        for i, word in _join_unknown_cjk(tokens, covered):
+            if word.isdigit() or word[0].isdigit():
+                if len(word) == 4 and word[:2] in ("19", "20") and word != "2025":
+                    if word not in self.known_years:
+                        frame.years.append(word)
+                continue
+            if word in self.places or self._place_at(tokens, i, covered):
+                frame.places.append(word)
+                continue
+            if stem(word) in known_words or not meaningful(word) or self._small(word, frame.lang):
+                continue
+            unknown.append(word)
+        frame.unknown = unknown
+        # a place the knowledge lacks is not a content word to search the units with
+        frame.content = [w for w in content if w not in frame.places and w not in frame.unknown]
+
+    def _place_at(self, tokens: list[str], i: int, covered: set[int]) -> bool:
+        """Two uncovered words naming a place together ("new delhi", "kuala lumpur")."""
+        for a, b in ((i - 1, i), (i, i + 1)):
+            if 0 <= a and b < len(tokens) and a not in covered and b not in covered:
+                if f"{tokens[a]} {tokens[b]}" in self.places:
+                    return True
+        return False

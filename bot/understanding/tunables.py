@@ -1,0 +1,51 @@
+"""Every number the understanding uses, named and explained in one place.
+
+Changing one changes behaviour everywhere it applies; the regression sets in tests/eval and
+the fresh sets' first runs (README) are how a change is judged.
+"""
+
+from __future__ import annotations
+
+# -- reading ---------------------------------------------------------------------------------
+MAX_QUESTION_CHARS = 600  # longer messages are read from their start; nobody asks 4 KB questions
+MAX_TOKENS = 120  # tokens read from a question; the rest cannot change what it asks
+MIN_TYPO_LENGTH = 4  # shorter words have too many neighbours to correct safely
+MAX_TYPO_LENGTH = 20  # longer words are not corrected: no word costs more than a few lookups
+SHORT_WORD = 6  # words up to this length are corrected by one edit, longer ones by two
+
+# -- asking ----------------------------------------------------------------------------------
+# A keyword of an ask counts 1, each further word of a phrase half more ("where can i" > "where").
+ASK_WORD_WEIGHT = 1.0
+ASK_PHRASE_BONUS = 0.5
+# A word of an intent's example questions (language.yaml) that points at one or two intents.
+EXAMPLE_WEIGHT = 0.35
+CLEAR_ASK = 1.0  # an ask at least this strong is what the question asks
+WEAK_ASK = 0.7  # strong enough to follow up on the chat's context
+
+# -- retrieval (BM25 over answer units) --------------------------------------------------------
+BM25_K1 = 1.2
+BM25_B = 0.75
+# A unit is "named" by a question when the question's content words it holds weigh at least
+# this share of the question's content words (by idf): "who lives with door codes" names the
+# Seoul note, "tokyo nightlife" names nothing.
+UNIT_COVERAGE = 0.6
+# ... and at least this much BM25 score, so one common word alone never names a fact.
+UNIT_MIN_SCORE = 2.0
+# The best unit is the one asked about only when it beats the next by this factor; otherwise
+# the question is about the units' cluster (or several clusters) in general.
+UNIT_MARGIN = 1.15
+
+# -- unknown words -------------------------------------------------------------------------
+# A question whose content words are mostly unknown is not answered from what little is known.
+UNKNOWN_SHARE = 0.5
+MIN_MEANINGFUL_LATIN = 3  # shorter Latin tokens carry too little to count as unknown words
+MIN_MEANINGFUL_CJK = 2
+
+# -- dialogue --------------------------------------------------------------------------------
+CONTEXT_TTL_SECONDS = 15 * 60  # a traveller coming back after a quarter hour starts afresh
+MAX_CHATS = 50_000  # contexts held in memory; the least recently used go first
+RECENT_CLUSTERS = 4  # clusters remembered for "compare them"
+
+# -- answers -----------------------------------------------------------------------------------
+MAX_SIGHTS_LISTED = 8
+MAX_CLUSTERS_SHOWN = 10  # clusters listed or offered as buttons when nothing narrows them

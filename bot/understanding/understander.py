@@ -1,0 +1,69 @@
+"""The understanding of one knowledge, built once: answer units, vocabulary, retrieval and the
+reader, with the rules applied to each question. ``Engine`` holds one per knowledge."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from bot.dialogue import ChatContext
+from bot.knowledge import KnowledgeBase
+from bot.ordinals import RankReader
+from bot.request import AnswerRequest
+from bot.text import normalise, tokenise
+from bot.understanding import tunables as T
+from bot.understanding import vocabulary
+from bot.understanding.frame import PLACE_KINDS, Frame, Reader
+from bot.understanding.retrieval import Retriever
+from bot.understanding.rules import understand
+from bot.understanding.units import Unit, build_units
+
+
+class Understander:
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+        self.units: tuple[Unit, ...] = build_units(kb)
+        self.unit_by_id = {u.id: u for u in self.units}
+        pairs = vocabulary.tokenised(vocabulary.entries(kb))
+        stop = frozenset(
+            t
+            for tokens, entry in pairs
+            if entry.entity.kind in ("stop", "ask", "followup", "smalltalk", "number")
+            for t in tokens
+        )
+        self.retriever = Retriever(self.units, ignore=stop)
+        self.vocabulary = vocabulary.build(pairs, extra=self.retriever.words)
+        numbers = dict(kb.language.number_words)
+        self.reader = Reader(
+            self.vocabulary,
+            self.retriever,
+            RankReader(numbers),
+            self._example_cues(),
+            known_years=frozenset(w for w in self.retriever.words if w.isdigit()),
+        )
+
+    def _example_cues(self) -> dict[str, dict[str, float]]:
+        """Words of the intents' example questions (language.yaml) that point at few intents:
+        admins teach a phrasing by adding the whole question."""
+        index = self.vocabulary.index
+        seen: dict[str, set[str]] = defaultdict(set)
+        for intent in self.kb.intents:
+            for example in intent.examples:
+                tokens = tokenise(normalise(example), index.known)
+                named: set[int] = set()
+                for m in index.mentions(tokens, [False] * len(tokens)):
+                    if m.entity.kind in PLACE_KINDS or m.entity.kind in ("stop", "number"):
+                        named.update(range(m.start, m.end))
+                for i, token in enumerate(tokens):
+                    if i not in named and not token.isdigit():
+                        seen[token].add(intent.id)
+        return {
+            token: {intent: T.EXAMPLE_WEIGHT for intent in intents}
+            for token, intents in seen.items()
+            if len(intents) <= 2
+        }
+
+    def read(self, question: str) -> Frame:
+        return self.reader.read(question)
+
+    def understand(self, question: str, context: ChatContext | None = None) -> AnswerRequest:
+        return understand(self.read(question), context, self.kb)
