@@ -4,7 +4,7 @@ Run from the project's root:
 
     .venv/bin/python benchmarks/engine_latency.py [--quick] [--plot PATH] [--check]
 
-It times ``Engine.ask`` and ``Matcher.interpret`` per question over a fixed list of questions
+It times ``Engine.ask`` and ``Understander.understand`` per question over a fixed list of questions
 taken from ``tests/eval/questions.yaml`` (every turn of every conversation, plus every second
 single question; a fresh chat per conversation, as ``travelbot eval`` does) on three knowledge
 sizes:
@@ -12,7 +12,7 @@ sizes:
 1. the shipped knowledge;
 2. the shipped knowledge grown to 1,000 clusters of 10 sights each;
 3. the shipped knowledge grown to about 100,000 indexed phrases (entries of
-   ``bot.index.knowledge_entries``).
+   ``knowledge_entries`` below: the knowledge's and the languages' phrases).
 
 The grown clusters, sights and economies get pseudo-random names and aliases (Latin syllables,
 a misspelling, kanji, katakana and hangul) from a seeded generator, so every run builds the
@@ -49,7 +49,8 @@ from bot.config import SHIPPED_KNOWLEDGE
 from bot.dialogue import ChatContext, MemoryContextStore
 from bot.engine import Engine
 from bot.evaluation import load_cases
-from bot.index import Index, knowledge_entries
+from bot.index import Entity, Index
+from bot.understanding.vocabulary import entries as vocabulary_entries
 from bot.knowledge import KnowledgeBase
 from bot.knowledge.loader import load_knowledge
 from bot.knowledge.schema import Alias, Cluster, Economy, Language, Sight, Sourced
@@ -255,6 +256,13 @@ def _grown_clusters(
         yield cluster, new_economy
 
 
+def knowledge_entries(kb: KnowledgeBase) -> Iterator[tuple[str, Entity]]:
+    """Every phrase the engine indexes: the knowledge's names and keywords and the languages'
+    words (bot.understanding.vocabulary)."""
+    for entry in vocabulary_entries(kb):
+        yield entry.text, entry.entity
+
+
 def _phrase_count(
     bare: KnowledgeBase, clusters: tuple[Cluster, ...] = (), economies: tuple[Economy, ...] = ()
 ) -> int:
@@ -280,6 +288,8 @@ def grow(kb: KnowledgeBase, *, clusters: int = 0, phrases: int = 0) -> Knowledge
         intents=(),
         smalltalk=(),
         unsupported=(),
+        regions=(),
+        lexicons=(),
         language=Language(),
     )
     new_clusters: list[Cluster] = []
@@ -316,7 +326,7 @@ def median_of(values: Sequence[float]) -> float:
 def _clear_question_caches(engine: Engine) -> None:
     """Forget every question seen: the benchmark must not measure a cache of its own questions."""
     normalise.cache_clear()
-    engine.matcher.index._corrections.clear()  # the index's memo of typo corrections
+    engine.understanding.vocabulary.index._corrections.clear()  # the index's memo of typo corrections
 
 
 @dataclass
@@ -348,7 +358,7 @@ class Latency:
 def time_engine(
     engine: Engine, conversations: list[list[str]], repeats: int
 ) -> tuple[Latency, Latency]:
-    """Latencies of ``Engine.ask`` and of ``Matcher.interpret`` (given the same contexts)."""
+    """Latencies of ``Engine.ask`` and of ``Understander.understand`` (given the same contexts)."""
     ask, interpret = Latency(), Latency()
     clock = time.perf_counter_ns
     for repeat in range(repeats):
@@ -368,11 +378,11 @@ def time_engine(
 
         _clear_question_caches(engine)
         gc.collect()
-        matcher = engine.matcher
+        understanding = engine.understanding
         times = []
         for question, context in seen:
             start = clock()
-            matcher.interpret(question, context)
+            understanding.understand(question, context)
             times.append((clock() - start) / 1e6)
         interpret.add(times)
     return ask, interpret
@@ -474,7 +484,7 @@ def measure_size(
         clusters=len(kb.clusters),
         sights=len(kb.sight_by_id),
         phrases=len(phrases),
-        vocabulary=len(engine.matcher.index.vocabulary),
+        vocabulary=len(engine.understanding.vocabulary.index.vocabulary),
         index_build_ms=index_ms,
         engine_build_ms=engine_ms,
         ask=ask,
@@ -631,7 +641,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         )
     print(
-        f"\nphrases counted as entries of bot.index.knowledge_entries: "
+        f"\nphrases counted as entries of bot.understanding.vocabulary.entries: "
         f"{', '.join(f'{r.label} {r.phrases:,}' for r in results)}"
     )
     print()
@@ -639,7 +649,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print()
     print(
         f"index build = Index.build(knowledge_entries(kb)), median of {build_repeats}; "
-        "Engine(kb) (index + matcher cues + answerer): "
+        "Engine(kb) (units, retrieval, vocabulary, reader, answerer): "
         + ", ".join(f"{r.label} {r.engine_build_ms:,.0f} ms" for r in results)
     )
     for r in results:

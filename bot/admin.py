@@ -15,10 +15,10 @@ from typing import Final
 
 from bot.answer import Answer, Line, Span, bold, italic, text
 from bot.knowledge import KnowledgeBase
-from bot.request import AnswerRequest
 from bot.messages import t
 from bot.reloading import ReloadResult
 from bot.render import TELEGRAM_LIMIT
+from bot.request import AnswerRequest
 from bot.store import Stats, UnansweredGroup
 
 ADMIN_COMMANDS: Final = ("reload", "unanswered", "handled", "stats")
@@ -43,14 +43,14 @@ _ELLIPSIS: Final = "…"
 
 def candidates(answer: Answer, interpretation: AnswerRequest | None) -> tuple[str, ...]:
     """What the bot hesitated between, for a question it did not answer: for ``clarify`` the
-    clusters it offered; for ``unknown`` the intents whose cues were strongest, then the
+    clusters it offered; for ``unknown`` what its wording asked most strongly, then the
     clusters the question named. Answered questions keep none."""
     it = interpretation
     if answer.intent == "clarify":
         return it.candidates if it is not None and it.candidates else answer.clusters
     if answer.intent != "unknown" or it is None:
         return ()
-    ranked = sorted(it.cues.items(), key=lambda item: (-item[1], item[0]))
+    ranked = sorted(it.asks.items(), key=lambda item: (-item[1], item[0]))
     strongest = [intent for intent, weight in ranked if weight > 0][:CUE_CANDIDATES]
     return tuple(dict.fromkeys([*strongest, *it.mentioned]))
 

@@ -16,8 +16,8 @@ from bot.answer import Action, Answer, Line, Pin, Span, bold, italic, text
 from bot.index import alias_texts
 from bot.knowledge import KnowledgeBase
 from bot.knowledge.schema import Cluster, Sight, Stat
-from bot.request import AnswerRequest
 from bot.messages import t
+from bot.request import AnswerRequest
 from bot.text import normalise, tokenise
 from bot.understanding.tunables import MAX_CLUSTERS_SHOWN as _MAX_CLUSTERS_SHOWN
 from bot.understanding.tunables import MAX_SIGHTS_LISTED as _MAX_SIGHTS_LISTED
@@ -175,7 +175,7 @@ class Answerer:
         return " / ".join(names)
 
     def _filtered(self, it: AnswerRequest) -> Answer:
-        """"Which top clusters are in Asia?": the top five in those economies, and those
+        """ "Which top clusters are in Asia?": the top five in those economies, and those
         ranked 6–10 there too (press-reported)."""
         b = _Builder()
         kb = self.kb
@@ -270,7 +270,9 @@ class Answerer:
         else:
             b.add(unit.text)
         b.cite(unit.source)
-        b.add(bold(cluster.name), f": No.{cluster.rank} in the GII 2025. ", italic(cluster.headline))
+        b.add(
+            bold(cluster.name), f": No.{cluster.rank} in the GII 2025. ", italic(cluster.headline)
+        )
         b.cite(cluster.rank_source)
         self.cluster_buttons(b, cluster)
         return b.done("overview", (cluster.id,), it.confidence)

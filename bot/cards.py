@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bot.answer import Answer
-from bot.request import AnswerRequest
 from bot.messages import t
+from bot.request import AnswerRequest
 
 if TYPE_CHECKING:
     from bot.engine import Engine

@@ -60,7 +60,8 @@ def explain(engine: Engine, question: str) -> str:
             f"tokens:     {' '.join(frame.tokens)}",
             f"named:      {found}",
             f"asks:       {asks or '-'}",
-            f"unknown:    {' '.join(frame.unknown) or '-'}   places: {' '.join(frame.places) or '-'}",
+            f"unknown:    {' '.join(frame.unknown) or '-'}",
+            f"places:     {' '.join(frame.places) or '-'}",
             f"units:      {hits or '-'}",
         ]
     )

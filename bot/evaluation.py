@@ -197,10 +197,11 @@ def report(result: Result, verbose: bool = True) -> str:
     lines: list[str] = []
     if verbose:
         for f in result.failures:
+            keywords = [" | ".join(k) for k in f.turn.keywords]
             lines.append(
                 f"FAIL case {f.case}: {f.turn.question!r}\n"
                 f"  expected {'|'.join(f.turn.intents)} {list(f.turn.clusters or [])}"
-                f"{' keywords ' + str([' | '.join(k) for k in f.turn.keywords]) if f.turn.keywords else ''}\n"
+                f"{' keywords ' + str(keywords) if keywords else ''}\n"
                 f"  got      {f.got_intent} {list(f.got_clusters)} by rule {f.rule!r}"
                 f"{' missing ' + str(list(f.missing)) if f.missing else ''}\n"
                 f"  text     {f.text[:160]!r}"

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from rapidfuzz.distance import OSA
 
@@ -22,6 +23,7 @@ from bot.text import normalise, tokenise
 from bot.understanding.tunables import MAX_TYPO_LENGTH, MIN_TYPO_LENGTH, SHORT_WORD
 
 _ANY = "*"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, order=True)
@@ -81,6 +83,18 @@ def _deletes(word: str, depth: int) -> set[str]:
     return out
 
 
+def _file(into: dict[str, list[T]], shared: dict[str, list[T]], key: str, item: T) -> None:
+    """Append ``item`` under ``key``; a list still shared with a base index is copied first,
+    so building on a base never changes it."""
+    held = into.get(key)
+    if held is None:
+        into[key] = [item]
+    elif held is shared.get(key):
+        into[key] = [*held, item]
+    else:
+        held.append(item)
+
+
 @dataclass
 class Index:
     """Phrases filed under their rarest token, and a typo-tolerant vocabulary."""
@@ -99,38 +113,48 @@ class Index:
         entries: Iterable[tuple[str | tuple[str, ...], Entity]],
         extra_words: Iterable[str] = (),
         word_langs: dict[str, frozenset[str]] | None = None,
+        base: Index | None = None,
     ) -> Index:
         """Entries are texts or, already tokenised, tuples of tokens. ``extra_words`` are
         known (never corrected, corrections may land on them) without naming anything;
-        ``word_langs`` says which languages each word belongs to."""
+        ``word_langs`` says which languages each word belongs to. With ``base``, the new
+        index holds the base's phrases too, and only the new entries are filed: the big,
+        rarely changing part (the languages) is built once, the knowledge's on each reload."""
         grouped: dict[tuple[str, ...], set[Entity]] = defaultdict(set)
         for text, entity in entries:
             tokens = tuple(tokenise(normalise(text))) if isinstance(text, str) else text
             if tokens:
                 grouped[tokens].add(entity)
-        frequency: dict[str, int] = defaultdict(int)
+        frequency: dict[str, int] = defaultdict(int, base._frequency if base else {})
         for tokens in grouped:
             for token in set(tokens):
                 frequency[token] += 1
         unnamed = frozenset(w for w in extra_words if w not in frequency)
         for word in unnamed:
             frequency[word] = 0
+        if base is not None:
+            unnamed = unnamed | frozenset(w for w in base._unnamed if frequency[w] == 0)
+        langs = dict(base._langs) if base else {}
+        langs.update(word_langs or {})
         index = cls(
             vocabulary=frozenset(frequency),
             _frequency=dict(frequency),
-            _langs=dict(word_langs or {}),
+            _langs=langs,
             _unnamed=unnamed,
         )
-        by_key: dict[str, list[Phrase]] = defaultdict(list)
+        by_key: dict[str, list[Phrase]] = dict(base.phrases_by_key) if base else {}
+        shared = base.phrases_by_key if base else {}
         for tokens, entities in grouped.items():
             key_at = min(range(len(tokens)), key=lambda i: (frequency[tokens[i]], -len(tokens[i])))
-            by_key[tokens[key_at]].append(Phrase(tokens, key_at, tuple(sorted(entities))))
-        index.phrases_by_key = dict(by_key)
-        deletions: dict[str, list[str]] = defaultdict(list)
-        for word in index.vocabulary:
+            _file(by_key, shared, tokens[key_at], Phrase(tokens, key_at, tuple(sorted(entities))))
+        index.phrases_by_key = by_key
+        deletions: dict[str, list[str]] = dict(base._deletions) if base else {}
+        shared_deletions = base._deletions if base else {}
+        new_words = index.vocabulary - base.vocabulary if base else index.vocabulary
+        for word in new_words:
             for variant in _deletes(word, _max_distance(word)):
-                deletions[variant].append(word)
-        index._deletions = dict(deletions)
+                _file(deletions, shared_deletions, variant, word)
+        index._deletions = deletions
         return index
 
     def known(self, word: str) -> bool:
@@ -178,7 +202,7 @@ class Index:
 
 def _correct(index: Index, word: str, langs: frozenset[str]) -> str | None:
     depth = _max_distance(word)
-    if depth == 0 or word in index.vocabulary:
+    if depth == 0 or (word in index.vocabulary and index.fits(word, langs)):
         return None
     candidates: set[str] = set()
     for variant in _deletes(word, depth):

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 from bot import actions, geo
 from bot.answer import Action, Answer, Line, Span, bold, italic, text
 from bot.knowledge.schema import Cluster
-from bot.request import AnswerRequest
 from bot.messages import t
+from bot.request import AnswerRequest
 
 if TYPE_CHECKING:
     from bot.engine import Engine

@@ -66,7 +66,9 @@ EN: dict[str, str] = {
     "unknown_world_place": (
         "I don't know about {place}: it isn't one of the top innovation clusters I know."
     ),
-    "howareyou": "I'm well, thanks, and ready for your questions about the top innovation clusters.",
+    "howareyou": (
+        "I'm well, thanks, and ready for your questions about the top innovation clusters."
+    ),
     "praise": "Thank you! Ask me anything else about the top innovation clusters.",
     "ack": "👍 Anything else? Ask me about a cluster, its figures or what to see.",
     "sights_title": "What to see in {name}:",

@@ -7,7 +7,7 @@ Works on normalised text (see ``bot.text.normalise``), so fullwidth digits are a
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 _CJK_DIGITS = {
@@ -85,12 +85,58 @@ def _build(words: Mapping[str, int]) -> list[tuple[re.Pattern[str], bool, str]]:
 _KOREAN = {"첫": 1, "두": 2, "세": 3, "네": 4, "다섯": 5}
 
 
-class RankReader:
-    """Finds rank references; ordinal words come from the knowledge's ``number_words``."""
+def _marked(
+    words: Mapping[str, int], markers: Iterable[str], counted: Iterable[str]
+) -> list[tuple[re.Pattern[str], bool, str]]:
+    """Ranks in the languages' own words: a rank word before a number ("Nummer 2", "número
+    dos", "место 3", "อันดับ 2") or a number word before a word for cluster ("der dritte
+    Cluster", "el tercer clúster"). Only words of three letters or more serve as markers."""
+    marks = sorted({m for m in markers if len(m) >= 3}, key=len, reverse=True)
+    clusters = sorted({c for c in counted if len(c) >= 3}, key=len, reverse=True)
+    spelt = sorted(words, key=len, reverse=True)
+    if not marks or not spelt:
+        return []
+    number = "|".join(re.escape(w) for w in spelt)
+    marker = "|".join(re.escape(m) for m in marks)
+    out = [
+        (
+            re.compile(rf"(?:{marker})\s*(\d{{1,3}}(?![.,]\d)|{number})(?!\w)"),
+            False,
+            "latin",
+        )
+    ]
+    phrases = [w for w in spelt if " " in w]  # "numero un", "first one": a rank on their own
+    if phrases:
+        out.append(
+            (
+                re.compile(rf"(?<!\w)({'|'.join(re.escape(w) for w in phrases)})(?!\w)"),
+                False,
+                "latin",
+            )
+        )
+    if clusters:
+        out.append(
+            (
+                re.compile(rf"(?<!\w)({number})\s+(?:{'|'.join(re.escape(c) for c in clusters)})"),
+                False,
+                "latin",
+            )
+        )
+    return out
 
-    def __init__(self, number_words: Mapping[str, int]) -> None:
+
+class RankReader:
+    """Finds rank references; ordinal words come from the knowledge's ``number_words`` and
+    the languages' ``numbers``, rank words from their ``rank`` asks."""
+
+    def __init__(
+        self,
+        number_words: Mapping[str, int],
+        markers: Iterable[str] = (),
+        counted: Iterable[str] = (),
+    ) -> None:
         self.words = {k.casefold(): v for k, v in number_words.items()}
-        self.patterns = _build(self.words)
+        self.patterns = _build(self.words) + _marked(self.words, markers, counted)
         self._bare_number = re.compile(r"(?<![\d.,])\b(\d{1,2})\b(?![\d.,%])")
 
     def _value(self, raw: str, kind: str) -> int | None:

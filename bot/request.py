@@ -7,7 +7,7 @@ only the fields it needs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.ordinals import RankRef
 
@@ -44,3 +44,4 @@ class AnswerRequest:
     words: tuple[str, ...] = ()  # the question's content words, typos corrected
     rule: str = ""
     lang: str = "en"
+    asks: dict[str, float] = field(default_factory=dict)  # what the wording asked, how strongly

@@ -64,6 +64,22 @@ def _is_latin_base(char: str) -> bool:
     return ord(char) < 0x0530
 
 
+# Letters with no decomposition that travellers type without their stroke: Vietnamese đ,
+# Polish ł, Nordic ø, ligatures.
+_STROKES = str.maketrans({"đ": "d", "ł": "l", "ø": "o", "œ": "oe", "æ": "ae", "ı": "i"})
+# Text in printable ASCII and the Latin letters of U+00C0–U+024F (most of the languages'
+# words) takes a shorter path with the same result: compatibility decomposition, case, marks.
+_LATIN_TEXT = re.compile("[\x20-\x7e\u00c0-\u024f]*").fullmatch
+_LATIN_MARKS = re.compile("[\u0300-\u036f]")
+_NOT_KEPT = re.compile("[^\\w#%.,'’]|_")
+
+
+def _normalise_latin(text: str) -> str:
+    folded = _LATIN_MARKS.sub("", unicodedata.normalize("NFKD", text).casefold())
+    folded = _NOT_KEPT.sub(" ", folded).translate(_STROKES)
+    return " ".join(_REPEATS.sub(r"\1", folded).split())
+
+
 @lru_cache(maxsize=8192)
 def normalise(text: str) -> str:
     """Fold a string to the form both aliases and questions are compared in.
@@ -76,6 +92,12 @@ def normalise(text: str) -> str:
     """
     if text.isascii():  # most aliases and questions: skip the Unicode passes
         return " ".join(_REPEATS.sub(r"\1", text.lower().translate(_ASCII_FOLD)).split())
+    if _LATIN_TEXT(text):
+        return _normalise_latin(text)
+    return _normalise_any(text)
+
+
+def _normalise_any(text: str) -> str:
     text = _FLAG.sub(_flag_letters, text)
     text = unicodedata.normalize("NFKC", text).casefold()
     out: list[str] = []
@@ -100,7 +122,7 @@ def normalise(text: str) -> str:
         else:
             out.append(" ")
         keep_marks = False
-    folded = unicodedata.normalize("NFC", "".join(out))
+    folded = unicodedata.normalize("NFC", "".join(out)).translate(_STROKES)
     folded = _REPEATS.sub(r"\1", folded)
     return " ".join(folded.split())
 

@@ -14,8 +14,8 @@ from bot.flood import FloodGuard
 from bot.handlers.commands import ADMIN_MENU, PRIVATE_MENU, menu
 from bot.handlers.common import Services
 from bot.knowledge import KnowledgeBase, Problem
-from bot.matching import Interpretation
 from bot.reloading import KnowledgeHolder, ReloadResult
+from bot.request import AnswerRequest
 from bot.store import SqliteStore, Stats, UnansweredGroup
 
 
@@ -50,12 +50,12 @@ def test_candidates() -> None:
     clarify = Answer("clarify", ("beijing", "seoul"), 0.5, ())
     unknown = Answer("unknown", (), 0.0, ())
     answered = Answer("rank", ("seoul",), 1.0, ())
-    it = Interpretation(
+    it = AnswerRequest(
         "unknown",
         0.0,
         candidates=("seoul", "beijing"),
         mentioned=("seoul",),
-        cues={"sights": 1.35, "reverse": 0.35, "rank": 0.0, "stat": 2.0, "list": 1.0},
+        asks={"sights": 1.35, "reverse": 0.35, "rank": 0.0, "stat": 2.0, "list": 1.0},
     )
     assert admin.candidates(clarify, it) == ("seoul", "beijing")
     assert admin.candidates(clarify, None) == ("beijing", "seoul")

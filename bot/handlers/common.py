@@ -20,10 +20,10 @@ from bot.answer import Answer, Pin, text
 from bot.config import Settings
 from bot.engine import Engine
 from bot.flood import FloodGuard
-from bot.request import AnswerRequest
 from bot.messages import t
 from bot.metrics import Metrics
 from bot.reloading import KnowledgeHolder
+from bot.request import AnswerRequest
 from bot.store import QuestionStore
 
 Context = ContextTypes.DEFAULT_TYPE

@@ -26,8 +26,17 @@ from bot.understanding.retrieval import Hit
 from bot.understanding.units import INTENT_OF_KIND
 
 # The asks a question's wording can point at, in the order ties are broken.
-_CUE_ASKS = ("rank", "sights", "overview", "stat", "superlative", "reverse", "compare", "general",
-             "list")
+_CUE_ASKS = (
+    "rank",
+    "sights",
+    "overview",
+    "stat",
+    "superlative",
+    "reverse",
+    "compare",
+    "general",
+    "list",
+)
 _CLUSTER_ASKS = ("rank", "sights", "overview", "stat", "compare")
 _INHERITABLE = ("rank", "sights", "overview", "stat")
 _FACT_ASKS = ("who", "when", "what")
@@ -115,9 +124,7 @@ class Reading:
         return not self.f.unknown or (self.points_back and clear)
 
     def units_for(self, cluster: str | None) -> list[Hit]:
-        return [
-            h for h in self.f.hits if cluster is None or h.unit.cluster in (cluster, None)
-        ]
+        return [h for h in self.f.hits if cluster is None or h.unit.cluster in (cluster, None)]
 
     def asked_unit(self, cluster: str | None) -> Hit | None:
         """The one answer unit the question is about, if its words point at one clearly."""
@@ -161,6 +168,7 @@ class Reading:
             "mentioned": tuple(self.named),
             "words": tuple(f.words),
             "lang": f.lang,
+            "asks": dict(f.asks),
         }
         values.update(fields)
         return AnswerRequest(intent, round(min(confidence, 1.0), 3), **values)
@@ -192,9 +200,7 @@ def understand(f: Frame, ctx: ChatContext | None, kb: KnowledgeBase) -> AnswerRe
 def about_one(
     r: Reading, cluster: str, from_context: bool = False, rank_used: bool = False
 ) -> AnswerRequest:
-    one = Reading(
-        r.f, r.ctx, r.kb, cluster=cluster, from_context=from_context, rank_used=rank_used
-    )
+    one = Reading(r.f, r.ctx, r.kb, cluster=cluster, from_context=from_context, rank_used=rank_used)
     return decide(ABOUT_ONE, one)
 
 
@@ -222,7 +228,7 @@ def _correction(r: Reading) -> bool:
 
 
 def _reask(r: Reading) -> AnswerRequest:
-    """"No, I meant Seoul": the last question again, about the place now named."""
+    """ "No, I meant Seoul": the last question again, about the place now named."""
     assert r.ctx is not None and r.ctx.last is not None
     last = r.ctx.last
     intent = last.intent if last.intent in (*_INHERITABLE, "reverse") else "overview"
@@ -234,9 +240,7 @@ def _reask(r: Reading) -> AnswerRequest:
 def about_one_intent(
     r: Reading, cluster: str, intent: str, measures: tuple[str, ...] = ()
 ) -> AnswerRequest:
-    return r.request(
-        intent, clusters=(cluster,), measures=measures or tuple(r.f.ids("measure"))
-    )
+    return r.request(intent, clusters=(cluster,), measures=measures or tuple(r.f.ids("measure")))
 
 
 def _economy_talk(r: Reading) -> bool:
@@ -256,7 +260,7 @@ def _economy_not_ranked(r: Reading) -> bool:
 
 
 def _region_or_economy_filter(r: Reading) -> bool:
-    """"Which top clusters are in China / Asia?": a list filtered by where they are."""
+    """ "Which top clusters are in China / Asia?": a list filtered by where they are."""
     f = r.f
     if r.named or not (f.has("region") or f.has("economy")):
         return False
@@ -328,7 +332,7 @@ def _rank_cluster(r: Reading) -> str | None:
 
 
 def _rank_points(r: Reading) -> bool:
-    """"tell me more about number 3": the number only says which cluster."""
+    """ "tell me more about number 3": the number only says which cluster."""
     if r.clusters or _rank_cluster(r) is None:
         return False
     _, score = r.f.best_ask(("sights", "stat", "overview", "compare"))
@@ -384,7 +388,7 @@ def _follow_up(r: Reading) -> AnswerRequest:
 
 
 def _fact_follow_up(r: Reading) -> bool:
-    """"who said that?", "when did it launch?", "what does he do?" after an answer."""
+    """ "who said that?", "when did it launch?", "what does he do?" after an answer."""
     ctx = r.ctx
     if r.clusters or ctx is None or not ctx.clusters:
         return False
@@ -401,9 +405,9 @@ def _fact_follow_up_answer(r: Reading) -> AnswerRequest:
     if hit is not None and hit.unit.cluster is not None:
         return replace(_unit_answer(r, hit), from_context=True)
     unit = ctx.unit
-    if unit is None and r.f.ask("who") >= T.CLEAR_ASK and cluster in r.kb.cluster_by_id:
-        if r.kb.cluster_by_id[cluster].quotes:
-            unit = f"quote:{cluster}#0"
+    held = r.kb.cluster_by_id.get(cluster)
+    if unit is None and r.f.ask("who") >= T.CLEAR_ASK and held is not None and held.quotes:
+        unit = f"quote:{cluster}#0"  # "who said that?" after a cluster's card: its resident
     if unit is not None:
         return r.request(
             "overview" if not unit.startswith("sight:") else "sights",
@@ -413,6 +417,15 @@ def _fact_follow_up_answer(r: Reading) -> AnswerRequest:
             from_context=True,
         )
     return about_one(r, cluster, from_context=True)
+
+
+def _quoted_fact(r: Reading) -> bool:
+    """ "Who said the country must innovate to compete?": the words of one fact, asked who
+    or when, whatever else they name ("country")."""
+    if r.named or not any(r.f.ask(a) >= T.CLEAR_ASK for a in ("who", "when")):
+        return False
+    hit = r.asked_unit(None)
+    return hit is not None and hit.unit.kind in ("quote", "tech", "note", "summary")
 
 
 def _unit_anywhere(r: Reading) -> bool:
@@ -439,12 +452,7 @@ def _unit_answer(r: Reading, hit: Hit) -> AnswerRequest:
     if unit.kind == "general":
         fields["general"] = (unit.ref,)
     if unit.kind == "stat":
-        stat_measure = next(
-            s.measure
-            for c in r.kb.clusters
-            for s in c.stats
-            if s.id == unit.ref
-        )
+        stat_measure = next(s.measure for c in r.kb.clusters for s in c.stats if s.id == unit.ref)
         fields["measures"] = (stat_measure,)
     return r.request(intent, **fields)
 
@@ -456,7 +464,7 @@ def _unit_anywhere_answer(r: Reading) -> AnswerRequest:
 
 
 def _reverse_unit(r: Reading) -> bool:
-    """"I like calligraphy, where should I go?": the sight or tech whose words match."""
+    """ "I like calligraphy, where should I go?": the sight or tech whose words match."""
     if r.clusters or r.f.has("theme") or r.f.ask("reverse") < T.CLEAR_ASK:
         return False
     hit = r.asked_unit(None)
@@ -536,14 +544,17 @@ RULES: tuple[Rule, ...] = (
     Rule("small talk", _smalltalk, lambda r: r.request("smalltalk", smalltalk=r.f.smalltalk)),
     Rule(
         "place not in the index",
-        lambda r: bool(r.f.places)
-        and not (set(r.named) - {c for group in r.f.ambiguous for c in group})
-        and not r.f.has("other")
-        and not r.f.has("economy")
-        and not r.f.has("region"),
+        lambda r: (
+            bool(r.f.places)
+            and not (set(r.named) - {c for group in r.f.ambiguous for c in group})
+            and not r.f.has("other")
+            and not r.f.has("economy")
+            and not r.f.has("region")
+        ),
         lambda r: _unknown(r),
     ),
     Rule("mostly unknown words", _mostly_unknown, lambda r: _unknown(r)),
+    Rule("who said it, when was it: a fact's own words", _quoted_fact, _unit_anywhere_answer),
     Rule("rank neighbour of the last answer", _neighbour, _neighbour_rank),
     Rule(
         "GII fact",
@@ -553,11 +564,13 @@ RULES: tuple[Rule, ...] = (
     Rule("clusters filtered by region or economy", _region_or_economy_filter, _filtered_list),
     Rule(
         "region with several clusters",
-        lambda r: r.f.has("region")
-        and not r.named
-        and len(_in_regions(r)) > 1
-        and not r.f.has("measure")
-        and not r.f.has("general"),
+        lambda r: (
+            r.f.has("region")
+            and not r.named
+            and len(_in_regions(r)) > 1
+            and not r.f.has("measure")
+            and not r.f.has("general")
+        ),
         lambda r: _clarify(r, _in_regions(r)),
     ),
     Rule(
@@ -567,10 +580,12 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "economy not in the knowledge",
-        lambda r: _economy_talk(r)
-        and bool(r.f.unknown)
-        and not r.f.has("economy")
-        and not r.f.has("general"),
+        lambda r: (
+            _economy_talk(r)
+            and bool(r.f.unknown)
+            and not r.f.has("economy")
+            and not r.f.has("general")
+        ),
         lambda r: _unknown(r),
     ),
     Rule("economy ranking", _economy_talk, lambda r: r.request("general", rank=r.rank)),
@@ -584,7 +599,11 @@ RULES: tuple[Rule, ...] = (
         lambda r: r.f.has("economy") and not r.named and len(r.in_economies) > 1,
         lambda r: _clarify(r, tuple(r.in_economies)),
     ),
-    Rule("cluster 6-10 asked beyond its rank", _others_topic, lambda r: _unknown(r, others=_others(r))),
+    Rule(
+        "cluster 6-10 asked beyond its rank",
+        _others_topic,
+        lambda r: _unknown(r, others=_others(r)),
+    ),
     Rule(
         "cluster 6-10 rank",
         lambda r: r.f.has("other") and not r.clusters,
@@ -592,18 +611,16 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "shared name, superlative",
-        lambda r: _ambiguous_all(r)
-        and r.f.has("measure")
-        and r.f.ask("superlative") >= T.CLEAR_ASK,
+        lambda r: (
+            _ambiguous_all(r) and r.f.has("measure") and r.f.ask("superlative") >= T.CLEAR_ASK
+        ),
         lambda r: r.request("superlative", candidates=r.f.ambiguous[0]),
     ),
     Rule("shared name", _ambiguous_all, lambda r: _clarify(r, r.f.ambiguous[0])),
     Rule(
         "two clusters",
         lambda r: len(r.clusters) >= 2,
-        lambda r: r.request(
-            "compare", clusters=tuple(r.clusters), sights=tuple(r.f.ids("sight"))
-        ),
+        lambda r: r.request("compare", clusters=tuple(r.clusters), sights=tuple(r.f.ids("sight"))),
     ),
     Rule("one cluster", lambda r: len(r.clusters) == 1, lambda r: about_one(r, r.clusters[0])),
     # -- from here on, the question names no cluster ------------------------------------------
@@ -615,35 +632,37 @@ RULES: tuple[Rule, ...] = (
     Rule("exact rank", _exact_rank, _exact_rank_answer),
     Rule(
         "superlative among the clusters just compared",
-        lambda r: r.f.has("measure")
-        and r.usable_context
-        and r.f.ask("superlative") >= T.CLEAR_ASK
-        and r.ctx is not None
-        and len(r.ctx.clusters) > 1,
+        lambda r: (
+            r.f.has("measure")
+            and r.usable_context
+            and r.f.ask("superlative") >= T.CLEAR_ASK
+            and r.ctx is not None
+            and len(r.ctx.clusters) > 1
+        ),
         lambda r: r.request("superlative", candidates=r.ctx.clusters if r.ctx else ()),
     ),
     Rule(
         "figure of the clusters just compared",
-        lambda r: r.f.has("measure")
-        and r.usable_context
-        and r.f.ask("superlative") < T.CLEAR_ASK
-        and r.ctx is not None
-        and r.ctx.intent == "compare"
-        and len(r.ctx.clusters) > 1,
+        lambda r: (
+            r.f.has("measure")
+            and r.usable_context
+            and r.f.ask("superlative") < T.CLEAR_ASK
+            and r.ctx is not None
+            and r.ctx.intent == "compare"
+            and len(r.ctx.clusters) > 1
+        ),
         lambda r: r.request("compare", clusters=r.ctx.clusters if r.ctx else (), from_context=True),
     ),
     Rule(
         "figure of the last cluster",
-        lambda r: r.f.has("measure")
-        and r.usable_context
-        and r.f.ask("superlative") < T.CLEAR_ASK,
+        lambda r: r.f.has("measure") and r.usable_context and r.f.ask("superlative") < T.CLEAR_ASK,
         lambda r: about_one(r, r.ctx.clusters[0] if r.ctx else "", from_context=True),
     ),
     Rule(
         "figure only one cluster has",
-        lambda r: _figure_no_place(r)
-        and len(_holders(r)) == 1
-        and r.f.ask("superlative") < T.CLEAR_ASK,
+        lambda r: (
+            _figure_no_place(r) and len(_holders(r)) == 1 and r.f.ask("superlative") < T.CLEAR_ASK
+        ),
         lambda r: about_one(r, _holders(r)[0]),
     ),
     Rule(
@@ -670,7 +689,7 @@ RULES: tuple[Rule, ...] = (
     Rule("about the GII", _cue("general"), lambda r: r.request("general")),
     Rule(
         "the ranking",
-        lambda r: (_cue("list", known_only=True)(r) or _cue("rank", known_only=True)(r)),
+        lambda r: _cue("list", known_only=True)(r) or _cue("rank", known_only=True)(r),
         lambda r: r.request("list", clusters=_all_clusters(r)),
     ),
     Rule(
@@ -756,11 +775,13 @@ def _context_intent(r: Reading) -> str:
 ABOUT_ONE: tuple[Rule, ...] = (
     Rule(
         "everyday tech named, topic unknown",
-        lambda r: r.f.has("tech")
-        and not r.direct
-        and not r.f.has("sight")
-        and bool(r.f.unknown)
-        and not r.from_context,
+        lambda r: (
+            r.f.has("tech")
+            and not r.direct
+            and not r.f.has("sight")
+            and bool(r.f.unknown)
+            and not r.from_context
+        ),
         lambda r: _unknown(r),
     ),
     Rule(
@@ -778,9 +799,7 @@ ABOUT_ONE: tuple[Rule, ...] = (
     Rule(
         "compare with the last cluster",
         _compare_previous,
-        lambda r: _one(
-            r, "compare", clusters=(r.ctx.clusters[0] if r.ctx else "", r.cluster)
-        ),
+        lambda r: _one(r, "compare", clusters=(r.ctx.clusters[0] if r.ctx else "", r.cluster)),
     ),
     Rule("one fact of the cluster", _unit_in_cluster, _unit_in_cluster_answer),
     Rule(
@@ -790,23 +809,29 @@ ABOUT_ONE: tuple[Rule, ...] = (
     ),
     Rule(
         "figure word in a general question",
-        lambda r: r.f.has("measure")
-        and _one_cue(r)[0] == "overview"
-        and not r.f.ask("stat")
-        and not r.f.ask("superlative"),
+        lambda r: (
+            r.f.has("measure")
+            and _one_cue(r)[0] == "overview"
+            and not r.f.ask("stat")
+            and not r.f.ask("superlative")
+        ),
         lambda r: _one(r, "overview"),
     ),
     Rule("cluster figure", lambda r: r.f.has("measure"), lambda r: _one(r, "stat")),
     Rule(
         "where to find a theme in the cluster",
-        lambda r: r.f.has("theme")
-        and _one_cue(r)[0] in (None, "reverse", "superlative", "overview")
-        and r.f.ask("reverse") >= T.CLEAR_ASK,
+        lambda r: (
+            r.f.has("theme")
+            and _one_cue(r)[0] in (None, "reverse", "superlative", "overview")
+            and r.f.ask("reverse") >= T.CLEAR_ASK
+        ),
         lambda r: _one(r, "reverse"),
     ),
     Rule(
         "theme in the cluster",
-        lambda r: r.f.has("theme") and _one_cue(r)[0] in (None, "reverse", "superlative", "overview"),
+        lambda r: (
+            r.f.has("theme") and _one_cue(r)[0] in (None, "reverse", "superlative", "overview")
+        ),
         lambda r: _one(r, "overview"),
     ),
     Rule(
@@ -826,9 +851,9 @@ ABOUT_ONE: tuple[Rule, ...] = (
     ),
     Rule(
         "same question, another cluster",
-        lambda r: _one_cue(r)[0] is None
-        and _context_intent(r) in _INHERITABLE
-        and not r.from_context,
+        lambda r: (
+            _one_cue(r)[0] is None and _context_intent(r) in _INHERITABLE and not r.from_context
+        ),
         lambda r: _one(
             r,
             _context_intent(r),

@@ -23,20 +23,20 @@ class Understander:
         self.kb = kb
         self.units: tuple[Unit, ...] = build_units(kb)
         self.unit_by_id = {u.id: u for u in self.units}
-        pairs = vocabulary.tokenised(vocabulary.entries(kb))
-        stop = frozenset(
-            t
-            for tokens, entry in pairs
-            if entry.entity.kind in ("stop", "ask", "followup", "smalltalk", "number")
-            for t in tokens
-        )
-        self.retriever = Retriever(self.units, ignore=stop)
-        self.vocabulary = vocabulary.build(pairs, extra=self.retriever.words)
+        languages, function_tokens = vocabulary.language_part(kb)
+        self.retriever = Retriever(self.units, ignore=function_tokens)
+        self.vocabulary = vocabulary.build(kb, languages, extra=self.retriever.words)
         numbers = dict(kb.language.number_words)
+        markers: list[str] = []
+        counted = [normalise(w) for w in kb.language.cluster_words]
+        for lexicon in kb.lexicons:
+            numbers.update({normalise(w): n for w, n in lexicon.numbers.items()})
+            markers += [normalise(w) for w in lexicon.asks.get("rank", [])]
+            counted += [normalise(w) for w in lexicon.cluster_words]
         self.reader = Reader(
             self.vocabulary,
             self.retriever,
-            RankReader(numbers),
+            RankReader(numbers, markers, counted),
             self._example_cues(),
             known_years=frozenset(w for w in self.retriever.words if w.isdigit()),
         )

@@ -93,11 +93,17 @@ def _knowledge_entries(kb: KnowledgeBase) -> Iterator[Entry]:
         ("theme", kb.themes),
         ("measure", kb.measures),
         ("general", kb.general),
-        ("unsupported", kb.unsupported),
     ):
         for item in items:
             for keyword in item.keywords:
                 yield Entry(keyword, Entity(kind, item.id), "en")
+
+
+def _language_file_entries(kb: KnowledgeBase) -> Iterator[Entry]:
+    """language.yaml: intents' keywords, small talk, out-of-scope topics, function words."""
+    for item in kb.unsupported:
+        for keyword in item.keywords:
+            yield Entry(keyword, Entity("unsupported", item.id), "en")
     for intent in kb.intents:
         if intent.id in _INTENT_ASKS:
             for keyword in intent.keywords:
@@ -162,7 +168,15 @@ def _lexicon_entries(kb: KnowledgeBase) -> Iterator[Entry]:
 
 
 def entries(kb: KnowledgeBase) -> list[Entry]:
-    return [*_knowledge_entries(kb), *_lexicon_entries(kb)]
+    return [*_knowledge_entries(kb), *language_entries(kb)]
+
+
+def language_entries(kb: KnowledgeBase) -> tuple[Entry, ...]:
+    return (*_language_file_entries(kb), *_lexicon_entries(kb))
+
+
+# Kinds whose words say how a question asks: never what a fact is found by.
+FUNCTION_KINDS = frozenset({"stop", "ask", "followup", "smalltalk", "number"})
 
 
 def tokenised(all_entries: list[Entry]) -> list[tuple[tuple[str, ...], Entry]]:
@@ -193,22 +207,38 @@ class Vocabulary:
         return mention.text.split(" ")
 
 
-def build(
-    pairs: list[tuple[tuple[str, ...], Entry]], extra: Iterable[str] = ()
+@dataclass(frozen=True)
+class _LanguagePart:
+    vocabulary: Vocabulary
+    function_tokens: frozenset[str]
+
+
+_LANGUAGE_PARTS: dict[tuple[Entry, ...], _LanguagePart] = {}
+_LANGUAGE_PARTS_HELD = 2  # the knowledge in use and the one being reloaded
+
+
+def _vocabulary(
+    pairs: list[tuple[tuple[str, ...], Entry]],
+    extra: Iterable[str] = (),
+    base: Vocabulary | None = None,
 ) -> Vocabulary:
-    """The index of every tokenised entry; ``extra`` are words to know without meaning (the
-    answer units' words), so that they are neither corrected away nor counted as unknown."""
     langs: dict[str, set[str]] = defaultdict(set)
     for tokens, entry in pairs:
         for token in tokens:
             langs[token].add(entry.lang)
     for word in extra:
         langs[word].add("en")
-    frozen = {w: frozenset(ls) for w, ls in langs.items()}
+    if base is not None:
+        for word, held in base.langs.items():
+            if word in langs:
+                langs[word].update(held)
+    new = {w: frozenset(ls) for w, ls in langs.items()}
+    merged = {**base.langs, **new} if base is not None else new
     index = Index.build(
         [(tokens, entry.entity) for tokens, entry in pairs],
         extra_words=extra,
-        word_langs=frozen,
+        word_langs=new,
+        base=base.index if base is not None else None,
     )
     capitals = frozenset(
         tokens[0]
@@ -218,4 +248,32 @@ def build(
         and len(entry.text.replace(".", "")) <= 3
         and entry.text.isupper()
     )
-    return Vocabulary(index, frozen, capitals)
+    if base is not None:
+        capitals |= base.capitals
+    return Vocabulary(index, merged, capitals)
+
+
+def language_part(kb: KnowledgeBase) -> tuple[Vocabulary, frozenset[str]]:
+    """The vocabulary of the languages (lexicons and language.yaml), built once for as long
+    as they do not change: a reload after an edited sight rebuilds only the knowledge's part.
+    Also the tokens of the words that say how a question asks."""
+    key = language_entries(kb)
+    part = _LANGUAGE_PARTS.get(key)
+    if part is None:
+        pairs = tokenised(list(key))
+        function = frozenset(
+            t for tokens, entry in pairs if entry.entity.kind in FUNCTION_KINDS for t in tokens
+        )
+        part = _LanguagePart(_vocabulary(pairs), function)
+        if len(_LANGUAGE_PARTS) >= _LANGUAGE_PARTS_HELD:
+            _LANGUAGE_PARTS.clear()
+        _LANGUAGE_PARTS[key] = part
+    return part.vocabulary, part.function_tokens
+
+
+def build(kb: KnowledgeBase, base: Vocabulary, extra: Iterable[str] = ()) -> Vocabulary:
+    """The whole vocabulary: the languages' part and the knowledge's names and keywords.
+    ``extra`` are words to know without meaning (the answer units' words), so that they are
+    neither corrected away nor counted as unknown."""
+    pairs = tokenised(list(_knowledge_entries(kb)))
+    return _vocabulary(pairs, extra, base)
