@@ -380,6 +380,9 @@ class Answerer:
         names = " / ".join(kb.theme_by_id[x].name for x in themes)
         wanted = set(themes)
         asked = {_stem(w) for w in it.words}  # once per question, not once per sight
+        for unit in it.units:  # the sight the question's words found: as if named
+            if unit.startswith("sight:") and unit[6:] in self._sight_words:
+                asked |= self._sight_words[unit[6:]][0]
         if it.clusters or len(wanted) > 2:  # a few clusters named, or rare: score directly
             candidates = [kb.cluster_by_id[c] for c in dict.fromkeys(it.clusters)] or list(
                 _by_rank(

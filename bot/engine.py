@@ -61,6 +61,10 @@ class Engine:
             )
             self.contexts.put(chat_id, context)
             return
+        if answer.intent == "general" and it is not None:
+            # "and the US?" after "how many clusters does China have?"
+            self.contexts.put(chat_id, ChatContext(intent="general", recent=earlier, last=it))
+            return
         if answer.intent in ("unknown", "smalltalk") or not answer.clusters:
             if it is not None and it.mentioned:
                 # "weather in Seoul?" is not answered, but "what can I do there?" is about Seoul

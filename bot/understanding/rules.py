@@ -11,6 +11,7 @@ language is data in ``knowledge/languages``. Every number is a named tunable.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import cached_property
@@ -166,7 +167,9 @@ class Reading:
             "places": tuple(f.places),
             "economy_ranking": f.has("economyword"),
             "mentioned": tuple(self.named),
-            "words": tuple(f.words),
+            # what the answer may match facts by: the content words (other languages' words
+            # mapped to the knowledge's English) and the words as typed
+            "words": tuple(dict.fromkeys([*f.content, *f.words])),
             "lang": f.lang,
             "asks": dict(f.asks),
         }
@@ -266,6 +269,8 @@ def _region_or_economy_filter(r: Reading) -> bool:
         return False
     if f.has("economyword") or f.ask("count") > 0 or f.ask("general") >= T.CLEAR_ASK:
         return False  # "how many clusters does China have": the GII's count, not the top five
+    if r.rank is not None and not (f.has("region") or f.has("clusterword")):
+        return False  # "is Germany still top 10?": the economy ranking
     listing = f.ask("list") >= T.CLEAR_ASK or f.has("clusterword")
     asks = ("sights", "stat", "overview", "superlative", "compare", "rank")
     other_ask = max(f.ask(a) for a in asks)
@@ -287,6 +292,14 @@ def _in_regions(r: Reading) -> tuple[str, ...]:
     kb = r.kb
     economies = {e for x in r.f.ids("region") for e in kb.region_by_id[x].economies}
     return tuple(c.id for c in kb.clusters if economies.intersection(c.economies))
+
+
+def _facts_naming(r: Reading) -> tuple[str, ...]:
+    """The GII facts that name the economies asked about ("how many clusters does China
+    have?" → China's 24 of the top 100)."""
+    kb = r.kb
+    names = [kb.economy_by_id[e].name for e in r.f.ids("economy")]
+    return tuple(g.id for g in kb.general if any(n in g.text for n in names))
 
 
 def _others_topic(r: Reading) -> bool:
@@ -322,6 +335,20 @@ def _neighbour_rank(r: Reading) -> AnswerRequest:
     if target in kb.other_by_rank:
         return r.request("rank", others=(target,))
     return _unknown(r, rank=RankRef(max(target, 0)))
+
+
+def _position_in_last(r: Reading) -> bool:
+    """"sights in the second one" after "Tokyo vs Beijing": a position among the clusters
+    just shown, not a rank."""
+    ctx, rank = r.ctx, r.rank
+    if ctx is None or rank is None or rank.top or r.clusters or len(ctx.clusters) < 2:
+        return False
+    return r.points_back and rank.n <= len(ctx.clusters)
+
+
+def _position_cluster(r: Reading) -> str:
+    assert r.ctx is not None and r.rank is not None
+    return r.ctx.clusters[r.rank.n - 1]
 
 
 def _rank_cluster(r: Reading) -> str | None:
@@ -484,6 +511,11 @@ def _reverse_unit_answer(r: Reading) -> AnswerRequest:
     return r.request("reverse", themes=tuple(tech.themes), units=(unit.id,))
 
 
+def _asked_units(r: Reading) -> tuple[str, ...]:
+    hit = r.asked_unit(None)
+    return (hit.unit.id,) if hit is not None else ()
+
+
 def _all_clusters(r: Reading) -> tuple[str, ...]:
     return tuple(c.id for c in r.kb.clusters)
 
@@ -557,6 +589,11 @@ RULES: tuple[Rule, ...] = (
     Rule("who said it, when was it: a fact's own words", _quoted_fact, _unit_anywhere_answer),
     Rule("rank neighbour of the last answer", _neighbour, _neighbour_rank),
     Rule(
+        "one of the clusters just shown",
+        _position_in_last,
+        lambda r: about_one(r, _position_cluster(r), from_context=False, rank_used=True),
+    ),
+    Rule(
         "GII fact",
         lambda r: r.f.has("general") and not r.named,
         lambda r: r.request("general", rank=r.rank),
@@ -593,6 +630,24 @@ RULES: tuple[Rule, ...] = (
         "economy without a top cluster",
         lambda r: r.f.has("economy") and not r.named and not r.in_economies,
         lambda r: _unknown(r),
+    ),
+    Rule(
+        "the GII about an economy",
+        lambda r: r.f.has("economy") and not r.named and r.f.ask("general") >= T.CLEAR_ASK,
+        lambda r: r.request("general", general=_facts_naming(r)),
+    ),
+    Rule(
+        "same GII question, another economy",
+        lambda r: r.f.has("economy")
+        and not r.named
+        and r.points_back
+        and r.ctx is not None
+        and r.ctx.last is not None
+        and r.ctx.last.intent == "general"
+        and bool(r.ctx.last.economies or r.ctx.last.general),
+        lambda r: r.request(
+            "general", general=r.ctx.last.general if r.ctx and r.ctx.last else ()
+        ),
     ),
     Rule(
         "economy with several clusters",
@@ -675,7 +730,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "where to find a theme",
         lambda r: r.f.has("theme") and not (r.points_back and r.usable_context),
-        lambda r: r.request("reverse"),
+        lambda r: r.request("reverse", units=_asked_units(r)),
     ),
     Rule("top N", _top_n, _top_n_list),
     Rule("GII fact (late)", lambda r: r.f.has("general"), lambda r: r.request("general")),
@@ -768,6 +823,16 @@ def _unit_in_cluster_answer(r: Reading) -> AnswerRequest:
     return replace(request, from_context=r.from_context)
 
 
+_YEAR = re.compile(r"\b(1[89]|20)\d\d\b")
+
+
+def _dated(r: Reading) -> bool:
+    """Whether the fact asked about says when: "when did the Octopus card come out?" (1997)
+    is answered, "what year did teamLab Planets open?" is not."""
+    hit = r.asked_unit(r.cluster) or (r.units_for(r.cluster) or [None])[0]
+    return hit is not None and _YEAR.search(hit.unit.text) is not None
+
+
 def _context_intent(r: Reading) -> str:
     return r.ctx.intent if r.ctx is not None else ""
 
@@ -782,6 +847,26 @@ ABOUT_ONE: tuple[Rule, ...] = (
             and bool(r.f.unknown)
             and not r.from_context
         ),
+        lambda r: _unknown(r),
+    ),
+    Rule(
+        "when, but the facts hold no date",
+        lambda r: r.f.ask("when") >= T.CLEAR_ASK and not _dated(r),
+        lambda r: _unknown(r),
+    ),
+    Rule(
+        "who or what, about words the facts do not hold",
+        lambda r: any(r.f.ask(a) >= T.CLEAR_ASK for a in _FACT_ASKS)
+        and bool(r.f.unknown)
+        and r.asked_unit(r.cluster) is None,
+        lambda r: _unknown(r),
+    ),
+    Rule(
+        "a figure the knowledge does not hold",
+        lambda r: max(r.f.ask("count"), r.f.ask("stat")) >= T.CLEAR_ASK
+        and not r.f.has("measure")
+        and bool(r.f.content)
+        and not any(h.unit.kind == "stat" for h in r.units_for(r.cluster)[:1]),
         lambda r: _unknown(r),
     ),
     Rule(
