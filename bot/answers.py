@@ -22,8 +22,10 @@ from bot.text import normalise, tokenise
 from bot.understanding.tunables import MAX_CLUSTERS_SHOWN as _MAX_CLUSTERS_SHOWN
 from bot.understanding.tunables import MAX_SIGHTS_LISTED as _MAX_SIGHTS_LISTED
 from bot.understanding.units import Unit
+from bot.understanding.units import stem as _stem
 
 MAP_SEARCH = "https://www.google.com/maps/search/?api=1&query="
+_MAX_FOCUS = 4  # facts shown first when a question asks about several of one cluster
 
 
 # (-best score, cluster rank, cluster, [(score, position, sight)], everyday tech texts)
@@ -222,7 +224,9 @@ class Answerer:
         if len(named) == 1:
             return self._one_sight(it, cluster, named[0])
         b.add(bold(t("sights_title", name=cluster.name)))
-        for sight in cluster.sights[:_MAX_SIGHTS_LISTED]:
+        # several named ("makerspaces in Shenzhen"): those first, the others after
+        shown = named + [s for s in cluster.sights if s not in named]
+        for sight in shown[:_MAX_SIGHTS_LISTED]:
             b.add("• ", bold(sight.name), f": {sight.what}")
             b.cite(sight.source)
         mapped = [s for s in cluster.sights if s.location is not None][:4]
@@ -259,17 +263,22 @@ class Answerer:
         units = [u for u in units if u.cluster == cluster.id]
         if not units:
             return None
-        unit = units[0]
         b = _Builder()
-        if unit.kind == "quote":
-            quote = cluster.quotes[int(unit.ref.partition("#")[2])]
-            who = f"{quote.who}, {quote.role}" if quote.role else quote.who
-            b.add(italic(f"“{quote.text}”"), " (", bold(who), ")")
-        elif unit.kind == "tech":
-            b.add(bold(t("overview_tech")), " ", unit.text)
-        else:
-            b.add(unit.text)
-        b.cite(unit.source)
+        tech = [u for u in units if u.kind == "tech"]
+        if len(tech) > 1:
+            b.add(bold(t("overview_tech")))
+        for unit in units[:_MAX_FOCUS]:
+            if unit.kind == "quote":
+                quote = cluster.quotes[int(unit.ref.partition("#")[2])]
+                who = f"{quote.who}, {quote.role}" if quote.role else quote.who
+                b.add(italic(f"“{quote.text}”"), " (", bold(who), ")")
+            elif unit.kind == "tech" and len(tech) > 1:
+                b.add("• ", unit.text)
+            elif unit.kind == "tech":
+                b.add(bold(t("overview_tech")), " ", unit.text)
+            else:
+                b.add(unit.text)
+            b.cite(unit.source)
         b.add(
             bold(cluster.name), f": No.{cluster.rank} in the GII 2025. ", italic(cluster.headline)
         )
@@ -523,7 +532,8 @@ class Answerer:
         facts = [kb.general_by_id[g] for g in it.general] or list(kb.general[:4])
         names = [kb.economy_by_id[e].name for e in it.economies]
         if names:  # "how many clusters are in China": the facts that name China come first
-            naming = [g for g in kb.general if any(n in g.text for n in names)]
+            pool = facts + [g for g in kb.general if g not in facts]
+            naming = [g for g in pool if any(n in g.text for n in names)]
             facts = naming + [g for g in facts if g not in naming]
         b.add(bold(t("general_title")))
         for fact in facts:
@@ -629,11 +639,6 @@ class Answerer:
         b.add(t("can_answer"))
         self.pick_buttons(b, list(kb.clusters[:_MAX_CLUSTERS_SHOWN]))
         return b.done("unknown", (), min(it.confidence, 0.3))
-
-
-def _stem(word: str) -> str:
-    """A plural and its singular compare equal ("robotaxi" finds "robotaxis")."""
-    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
 
 
 def _dedupe(items: list[str]) -> tuple[str, ...]:

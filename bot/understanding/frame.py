@@ -90,6 +90,7 @@ class Frame:
     places: list[str] = field(default_factory=list)  # world places the knowledge lacks
     unknown: list[str] = field(default_factory=list)  # words nothing explains
     content: list[str] = field(default_factory=list)  # words that say what about (for units)
+    ask_words: set[str] = field(default_factory=set)  # content words that are asks too ("apps")
     words: list[str] = field(default_factory=list)  # tokens that are not function words
     hits: list[Hit] = field(default_factory=list)
     named: tuple[str, ...] = ()  # clusters named, directly or through a sight, tech, person
@@ -334,7 +335,10 @@ class Reader:
         content: list[str] = []
         for m in mentions:
             if m.entity.kind in _FUNCTION_KINDS:
-                function_at.update(range(m.start, m.end))
+                if self._topical_ask(m, frame.lang):
+                    frame.ask_words.add(stem(m.text))
+                else:
+                    function_at.update(range(m.start, m.end))
         terms: dict[int, str] = {}
         for m in mentions:
             if m.entity.kind == "term" and m.start not in terms:
@@ -362,6 +366,14 @@ class Reader:
         frame.unknown = unknown
         # a place the knowledge lacks is not a content word to search the units with
         frame.content = [w for w in content if w not in frame.places and w not in frame.unknown]
+
+    def _topical_ask(self, m: Mention, lang: str) -> bool:
+        """A word that says what a question asks and what about: "apps", "residents",
+        "quote" are asks and the facts' own words; the units are searched with them too."""
+        if m.entity.kind != "ask" or m.length != 1:
+            return False
+        word = m.text
+        return stem(word) in self.retriever.words and not self._small(word, lang)
 
     def _other_year(self, word: str) -> bool:
         """A year the knowledge does not speak of: it is about the GII 2025 (and what its

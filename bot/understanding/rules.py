@@ -135,6 +135,8 @@ class Reading:
         best = hits[0]
         if best.coverage < T.UNIT_COVERAGE or best.score < T.UNIT_MIN_SCORE:
             return None
+        if cluster is None and best.matched <= self.f.ask_words:
+            return None  # "list the top 5" names no fact, though a fact's text says "list"
         asks_fact = any(self.f.ask(a) for a in _FACT_ASKS)
         if len(hits) > 1 and best.score < hits[1].score * T.UNIT_MARGIN and not asks_fact:
             return None
@@ -267,7 +269,8 @@ def _region_or_economy_filter(r: Reading) -> bool:
     f = r.f
     if r.named or not (f.has("region") or f.has("economy")):
         return False
-    if f.has("economyword") or f.ask("count") > 0 or f.ask("general") >= T.CLEAR_ASK:
+    general = f.ask("count") > 0 or f.ask("general") >= T.CLEAR_ASK
+    if f.has("economyword") or (general and not f.has("region")):
         return False  # "how many clusters does China have": the GII's count, not the top five
     if r.rank is not None and not (f.has("region") or f.has("clusterword")):
         return False  # "is Germany still top 10?": the economy ranking
@@ -461,11 +464,14 @@ def _unit_anywhere(r: Reading) -> bool:
     if r.clusters or r.f.has("other") or r.f.has("region"):
         return False
     asks_fact = any(r.f.ask(a) >= T.CLEAR_ASK for a in _FACT_ASKS)
-    if (r.f.has("theme") or r.f.ask("reverse") >= T.CLEAR_ASK) and not asks_fact:
+    if (r.f.has("theme") or r.f.has("measure")) and not asks_fact:
         return False
-    if r.f.has("measure") and not asks_fact:
+    hit = r.asked_unit(None)
+    if hit is None:
         return False
-    return r.asked_unit(None) is not None
+    # "where can I see calligraphy?" lists places (reverse); "where did a city rise from a
+    # fishing village?" is one fact
+    return r.f.ask("reverse") < T.CLEAR_ASK or hit.unit.kind not in ("sight", "tech")
 
 
 def _unit_answer(r: Reading, hit: Hit) -> AnswerRequest:
@@ -780,7 +786,10 @@ def _one_cue(r: Reading) -> tuple[str | None, float]:
 
 def _rank_asked(r: Reading) -> bool:
     f = r.f
-    asked = r.rank is not None or r.ask("rank") >= T.CLEAR_ASK or f.ask("list") >= T.CLEAR_ASK
+    explicit = r.ask("rank") >= T.CLEAR_ASK or f.ask("list") >= T.CLEAR_ASK
+    if not explicit and r.rank is not None and r.asked_unit(r.cluster) is not None:
+        return False  # "where did Uber first catch on": "first" is a word of the fact
+    asked = r.rank is not None or explicit
     return asked and not f.has("measure") and f.ask("sights") <= r.ask("rank")
 
 
@@ -821,6 +830,20 @@ def _unit_in_cluster_answer(r: Reading) -> AnswerRequest:
     assert hit is not None
     request = _unit_answer(r, hit)
     return replace(request, from_context=r.from_context)
+
+
+def _themed(r: Reading) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The cluster's sights and everyday-tech units of the themes asked about ("makerspaces
+    in Shenzhen" → its three makerspaces; "AI apps in Beijing" → DeepSeek and DouBao)."""
+    cluster = r.kb.cluster_by_id[r.cluster]
+    themes = set(r.f.ids("theme"))
+    sights = tuple(s.id for s in cluster.sights if themes.intersection(s.themes))
+    tech = tuple(
+        f"tech:{cluster.id}#{i}"
+        for i, x in enumerate(cluster.everyday_tech)
+        if themes.intersection(x.themes)
+    )
+    return sights, tech
 
 
 _YEAR = re.compile(r"\b(1[89]|20)\d\d\b")
@@ -911,6 +934,20 @@ ABOUT_ONE: tuple[Rule, ...] = (
             and r.f.ask("reverse") >= T.CLEAR_ASK
         ),
         lambda r: _one(r, "reverse"),
+    ),
+    Rule(
+        "sights of a theme in the cluster",
+        lambda r: r.f.has("theme")
+        and _one_cue(r)[0] in (None, "reverse", "superlative", "sights")
+        and bool(_themed(r)[0]),
+        lambda r: _one(r, "sights", sights=_themed(r)[0]),
+    ),
+    Rule(
+        "everyday tech of a theme in the cluster",
+        lambda r: r.f.has("theme")
+        and _one_cue(r)[0] in (None, "reverse", "superlative", "overview")
+        and bool(_themed(r)[1]),
+        lambda r: _one(r, "overview", units=_themed(r)[1]),
     ),
     Rule(
         "theme in the cluster",

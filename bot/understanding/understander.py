@@ -15,7 +15,7 @@ from bot.understanding import vocabulary
 from bot.understanding.frame import PLACE_KINDS, Frame, Reader
 from bot.understanding.retrieval import Retriever
 from bot.understanding.rules import understand
-from bot.understanding.units import Unit, build_units
+from bot.understanding.units import Unit, build_units, stem, vocabulary_words
 
 
 class Understander:
@@ -24,8 +24,9 @@ class Understander:
         self.units: tuple[Unit, ...] = build_units(kb)
         self.unit_by_id = {u.id: u for u in self.units}
         languages, function_tokens = vocabulary.language_part(kb)
-        self.retriever = Retriever(self.units, ignore=function_tokens)
-        self.vocabulary = vocabulary.build(kb, languages, extra=self.retriever.words)
+        self.retriever = Retriever(self.units, ignore=frozenset(map(stem, function_tokens)))
+        surface = vocabulary_words(self.units, kb)
+        self.vocabulary = vocabulary.build(kb, languages, extra=surface)
         numbers = dict(kb.language.number_words)
         markers: list[str] = []
         counted = [normalise(w) for w in kb.language.cluster_words]

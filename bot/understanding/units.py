@@ -11,6 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
+
+import Stemmer  # type: ignore[import-untyped]
 
 from bot.index import alias_texts
 from bot.knowledge import KnowledgeBase
@@ -41,15 +44,26 @@ class Unit:
     words: tuple[str, ...]  # normalised, stemmed tokens that find it
 
 
+
+_ENGLISH = Stemmer.Stemmer("english")
+
+
+@lru_cache(maxsize=65536)
 def stem(word: str) -> str:
-    """A plural and its singular compare equal ("robotaxis" finds "robotaxi")."""
-    if len(word) > 3 and word.endswith("s") and not word.endswith("ss") and word.isascii():
-        return word[:-1]
+    """Snowball's English stem, so "watch" finds "watched" and "robotaxi" "robotaxis"; other
+    languages' words reach the units as English through the lexicons' ``terms``."""
+    if word.isascii() and word.isalpha():
+        stemmed: str = _ENGLISH.stemWord(word)
+        return stemmed
     return word
 
 
 def words_of(*texts: str) -> tuple[str, ...]:
     return tuple(stem(t) for text in texts for t in tokenise(normalise(text)))
+
+
+def surface_of(*texts: str) -> frozenset[str]:
+    return frozenset(t for text in texts for t in tokenise(normalise(text)))
 
 
 def _units(kb: KnowledgeBase) -> Iterator[Unit]:
@@ -140,3 +154,24 @@ def _units(kb: KnowledgeBase) -> Iterator[Unit]:
 
 def build_units(kb: KnowledgeBase) -> tuple[Unit, ...]:
     return tuple(_units(kb))
+
+
+def vocabulary_words(units: tuple[Unit, ...], kb: KnowledgeBase) -> frozenset[str]:
+    """The units' words as travellers write them (not stemmed), to know without meaning."""
+    texts: list[str] = []
+    for c in kb.clusters:
+        texts += [c.summary.text, c.headline, *c.summary.words]
+        for s in c.sights:
+            texts += [s.name, s.what, s.why, *alias_texts(s.aliases), *s.words]
+        for tech in c.everyday_tech:
+            texts += [tech.text, *alias_texts(tech.names), *tech.words]
+        for quote in c.quotes:
+            texts += [quote.text, quote.who, quote.role or "", *quote.words]
+        for note in c.notes:
+            texts += [note.text, *note.words]
+        for stat in c.stats:
+            texts += [stat.text, stat.article_says or "", *stat.words]
+    for g in kb.general:
+        texts += [g.text, *g.words]
+    texts += [t.name for t in kb.themes] + [m.name for m in kb.measures]
+    return surface_of(*texts)

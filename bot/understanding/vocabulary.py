@@ -175,8 +175,9 @@ def language_entries(kb: KnowledgeBase) -> tuple[Entry, ...]:
     return (*_language_file_entries(kb), *_lexicon_entries(kb))
 
 
-# Kinds whose words say how a question asks: never what a fact is found by.
-FUNCTION_KINDS = frozenset({"stop", "ask", "followup", "smalltalk", "number"})
+# Kinds whose words carry no topic: never what a fact is found by. (An ask's word may: "apps",
+# "residents".)
+FUNCTION_KINDS = frozenset({"stop", "followup", "smalltalk", "number"})
 
 
 def tokenised(all_entries: list[Entry]) -> list[tuple[tuple[str, ...], Entry]]:
