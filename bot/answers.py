@@ -389,9 +389,9 @@ class Answerer:
         names = " / ".join(kb.theme_by_id[x].name for x in themes)
         wanted = set(themes)
         asked = {_stem(w) for w in it.words}  # once per question, not once per sight
-        for unit in it.units:  # the sight the question's words found: as if named
-            if unit.startswith("sight:") and unit[6:] in self._sight_words:
-                asked |= self._sight_words[unit[6:]][0]
+        # the place of the fact the question's words found comes first ("无人驾驶出租车":
+        # Apollo's robotaxis before Waymo's cars)
+        focus = {self.units[u].cluster for u in it.units if u in self.units}
         if it.clusters or len(wanted) > 2:  # a few clusters named, or rare: score directly
             candidates = [kb.cluster_by_id[c] for c in dict.fromkeys(it.clusters)] or list(
                 _by_rank(
@@ -424,7 +424,9 @@ class Answerer:
             b.add(t("reverse_none", themes=names))
             b.add(t("can_answer"))
             return b.done("unknown", (), 0.3)
-        chosen = heapq.nsmallest(_MAX_CLUSTERS_SHOWN, chosen, key=lambda x: (x[0], x[1]))
+        chosen = heapq.nsmallest(
+            _MAX_CLUSTERS_SHOWN, chosen, key=lambda x: (x[2].id not in focus, x[0], x[1])
+        )
         # Only the best matches: a "driverless train" is the Yurikamome, not every sight that
         # shares one theme with it; a sight one point short (a word less) still counts.
         best = -chosen[0][0]

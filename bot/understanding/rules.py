@@ -138,7 +138,10 @@ class Reading:
         if cluster is None and best.matched <= self.f.ask_words:
             return None  # "list the top 5" names no fact, though a fact's text says "list"
         asks_fact = any(self.f.ask(a) for a in _FACT_ASKS)
-        if len(hits) > 1 and best.score < hits[1].score * T.UNIT_MARGIN and not asks_fact:
+        # a close second about another place makes the question ambiguous; one about the
+        # same place (Shenzhen's note and its makerspace both say "fishing village") does not
+        rivals = [h for h in hits[1:] if h.unit.cluster != best.unit.cluster]
+        if rivals and best.score < rivals[0].score * T.UNIT_MARGIN and not asks_fact:
             return None
         return best
 
@@ -341,7 +344,7 @@ def _neighbour_rank(r: Reading) -> AnswerRequest:
 
 
 def _position_in_last(r: Reading) -> bool:
-    """"sights in the second one" after "Tokyo vs Beijing": a position among the clusters
+    """ "sights in the second one" after "Tokyo vs Beijing": a position among the clusters
     just shown, not a rank."""
     ctx, rank = r.ctx, r.rank
     if ctx is None or rank is None or rank.top or r.clusters or len(ctx.clusters) < 2:
@@ -644,16 +647,16 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "same GII question, another economy",
-        lambda r: r.f.has("economy")
-        and not r.named
-        and r.points_back
-        and r.ctx is not None
-        and r.ctx.last is not None
-        and r.ctx.last.intent == "general"
-        and bool(r.ctx.last.economies or r.ctx.last.general),
-        lambda r: r.request(
-            "general", general=r.ctx.last.general if r.ctx and r.ctx.last else ()
+        lambda r: (
+            r.f.has("economy")
+            and not r.named
+            and r.points_back
+            and r.ctx is not None
+            and r.ctx.last is not None
+            and r.ctx.last.intent == "general"
+            and bool(r.ctx.last.economies or r.ctx.last.general)
         ),
+        lambda r: r.request("general", general=r.ctx.last.general if r.ctx and r.ctx.last else ()),
     ),
     Rule(
         "economy with several clusters",
@@ -879,17 +882,21 @@ ABOUT_ONE: tuple[Rule, ...] = (
     ),
     Rule(
         "who or what, about words the facts do not hold",
-        lambda r: any(r.f.ask(a) >= T.CLEAR_ASK for a in _FACT_ASKS)
-        and bool(r.f.unknown)
-        and r.asked_unit(r.cluster) is None,
+        lambda r: (
+            any(r.f.ask(a) >= T.CLEAR_ASK for a in _FACT_ASKS)
+            and bool(r.f.unknown)
+            and r.asked_unit(r.cluster) is None
+        ),
         lambda r: _unknown(r),
     ),
     Rule(
         "a figure the knowledge does not hold",
-        lambda r: max(r.f.ask("count"), r.f.ask("stat")) >= T.CLEAR_ASK
-        and not r.f.has("measure")
-        and bool(r.f.content)
-        and not any(h.unit.kind == "stat" for h in r.units_for(r.cluster)[:1]),
+        lambda r: (
+            max(r.f.ask("count"), r.f.ask("stat")) >= T.CLEAR_ASK
+            and not r.f.has("measure")
+            and bool(r.f.content)
+            and not any(h.unit.kind == "stat" for h in r.units_for(r.cluster)[:1])
+        ),
         lambda r: _unknown(r),
     ),
     Rule(
@@ -937,16 +944,20 @@ ABOUT_ONE: tuple[Rule, ...] = (
     ),
     Rule(
         "sights of a theme in the cluster",
-        lambda r: r.f.has("theme")
-        and _one_cue(r)[0] in (None, "reverse", "superlative", "sights")
-        and bool(_themed(r)[0]),
+        lambda r: (
+            r.f.has("theme")
+            and _one_cue(r)[0] in (None, "reverse", "superlative", "sights")
+            and bool(_themed(r)[0])
+        ),
         lambda r: _one(r, "sights", sights=_themed(r)[0]),
     ),
     Rule(
         "everyday tech of a theme in the cluster",
-        lambda r: r.f.has("theme")
-        and _one_cue(r)[0] in (None, "reverse", "superlative", "overview")
-        and bool(_themed(r)[1]),
+        lambda r: (
+            r.f.has("theme")
+            and _one_cue(r)[0] in (None, "reverse", "superlative", "overview")
+            and bool(_themed(r)[1])
+        ),
         lambda r: _one(r, "overview", units=_themed(r)[1]),
     ),
     Rule(

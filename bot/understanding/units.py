@@ -44,7 +44,6 @@ class Unit:
     words: tuple[str, ...]  # normalised, stemmed tokens that find it
 
 
-
 _ENGLISH = Stemmer.Stemmer("english")
 
 
