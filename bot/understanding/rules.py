@@ -855,7 +855,10 @@ _YEAR = re.compile(r"\b(1[89]|20)\d\d\b")
 def _dated(r: Reading) -> bool:
     """Whether the fact asked about says when: "when did the Octopus card come out?" (1997)
     is answered, "what year did teamLab Planets open?" is not."""
-    hit = r.asked_unit(r.cluster) or (r.units_for(r.cluster) or [None])[0]
+    hit = r.asked_unit(r.cluster)
+    if hit is None:
+        found = r.units_for(r.cluster)
+        hit = found[0] if found else None
     return hit is not None and _YEAR.search(hit.unit.text) is not None
 
 

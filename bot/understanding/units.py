@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
-import Stemmer  # type: ignore[import-untyped]
+import Stemmer
 
 from bot.index import alias_texts
 from bot.knowledge import KnowledgeBase
