@@ -91,6 +91,7 @@ class Frame:
     unknown: list[str] = field(default_factory=list)  # words nothing explains
     content: list[str] = field(default_factory=list)  # words that say what about (for units)
     ask_words: set[str] = field(default_factory=set)  # content words that are asks too ("apps")
+    small_words: set[str] = field(default_factory=set)  # content words that are function words
     words: list[str] = field(default_factory=list)  # tokens that are not function words
     hits: list[Hit] = field(default_factory=list)
     named: tuple[str, ...] = ()  # clusters named, directly or through a sight, tech, person
@@ -239,14 +240,17 @@ class Reader:
         another language only when typed in capitals."""
         words = self.vocabulary.index_tokens(m)
         if m.entity.kind in CONTENT_KINDS or m.entity.kind == "term":
-            if lang == "en" or m.length > 1:
+            if m.length > 1:
                 return True
             word = words[0]
-            if word in self.vocabulary.capitals:
-                return f" {word.upper()} " in f" {raw} "
-            return lang not in self.function_words.get(word, frozenset()) or lang in (
-                self.vocabulary.langs_of(word)
-            )
+            meant_in = self.vocabulary.langs_meaning(m)
+            if ANY in meant_in or lang in meant_in:
+                if word in self.vocabulary.capitals and lang != "en":
+                    return f" {word.upper()} " in f" {raw} "
+                return True
+            # another language's word for it: fine unless it is a small word here
+            # (Vietnamese "my" for the US is English "my"; Spanish "la" is not LA)
+            return not self._small(word, lang)
         allowed = {lang, "en", ANY}
         return all(self.vocabulary.langs_of(w) & allowed for w in words)
 
@@ -344,13 +348,18 @@ class Reader:
             if m.entity.kind == "term" and m.start not in terms:
                 terms[m.start] = m.entity.id
                 function_at.update(range(m.start + 1, m.end))
+        known_words = self.retriever.words
         for i, token in enumerate(tokens):
             if i in terms:
                 content.extend(stem(w) for w in terms[i].split())
             elif i not in function_at and not token.isdigit():
-                content.append(stem(token))
+                stemmed = stem(token)
+                small = self._small(token, frame.lang)
+                if small:
+                    frame.small_words.add(stemmed)
+                if stemmed in known_words or not small:
+                    content.append(stemmed)
         frame.words = [t for i, t in enumerate(tokens) if i not in function_at]
-        known_words = self.retriever.words
         unknown: list[str] = []
         for i, word in _join_unknown_cjk(tokens, covered):
             if word.isdigit() or word[0].isdigit():

@@ -137,6 +137,8 @@ class Reading:
             return None
         if cluster is None and best.matched <= self.f.ask_words:
             return None  # "list the top 5" names no fact, though a fact's text says "list"
+        if best.matched <= self.f.small_words:
+            return None  # "must sees": "must" alone does not name "the country must innovate"
         asks_fact = any(self.f.ask(a) for a in _FACT_ASKS)
         # a close second about another place makes the question ambiguous; one about the
         # same place (Shenzhen's note and its makerspace both say "fishing village") does not
@@ -818,8 +820,8 @@ def _unit_in_cluster(r: Reading) -> bool:
     hit = r.asked_unit(r.cluster)
     if hit is None or hit.unit.cluster is None:
         return False
-    if hit.unit.kind == "stat" and not r.f.has("measure"):
-        return False
+    if (hit.unit.kind == "stat") != r.f.has("measure"):
+        return False  # a figure named is answered with the figures; a figure's words alone not
     asks_fact = any(r.f.ask(a) >= T.CLEAR_ASK for a in _FACT_ASKS)
     figure = max(r.f.ask("stat"), r.f.ask("count"))
     if figure >= T.CLEAR_ASK and hit.unit.kind != "stat" and not asks_fact:
@@ -833,6 +835,18 @@ def _unit_in_cluster_answer(r: Reading) -> AnswerRequest:
     assert hit is not None
     request = _unit_answer(r, hit)
     return replace(request, from_context=r.from_context)
+
+
+def _figure_asked(r: Reading) -> bool:
+    return max(r.f.ask("count"), r.f.ask("stat")) >= T.CLEAR_ASK and not r.f.has("measure")
+
+
+def _figure_unit(r: Reading) -> Hit | None:
+    """"how many drones in Shenzhen?": the cluster's figure whose words the question uses."""
+    for hit in r.units_for(r.cluster)[:3]:
+        if hit.unit.kind == "stat" and hit.matched - r.f.small_words:
+            return hit
+    return None
 
 
 def _themed(r: Reading) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -893,13 +907,13 @@ ABOUT_ONE: tuple[Rule, ...] = (
         lambda r: _unknown(r),
     ),
     Rule(
+        "a figure asked by its words",
+        lambda r: _figure_asked(r) and _figure_unit(r) is not None,
+        lambda r: _unit_answer(r, _figure_unit(r)),  # type: ignore[arg-type]
+    ),
+    Rule(
         "a figure the knowledge does not hold",
-        lambda r: (
-            max(r.f.ask("count"), r.f.ask("stat")) >= T.CLEAR_ASK
-            and not r.f.has("measure")
-            and bool(r.f.content)
-            and not any(h.unit.kind == "stat" for h in r.units_for(r.cluster)[:1])
-        ),
+        lambda r: _figure_asked(r) and bool(r.f.content),
         lambda r: _unknown(r),
     ),
     Rule(
@@ -930,8 +944,8 @@ ABOUT_ONE: tuple[Rule, ...] = (
         lambda r: (
             r.f.has("measure")
             and _one_cue(r)[0] == "overview"
-            and not r.f.ask("stat")
-            and not r.f.ask("superlative")
+            and r.f.ask("stat") < T.CLEAR_ASK
+            and r.f.ask("superlative") < T.CLEAR_ASK
         ),
         lambda r: _one(r, "overview"),
     ),

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.index import Entity, Index, Mention, alias_texts
 from bot.knowledge import KnowledgeBase
@@ -199,6 +199,15 @@ class Vocabulary:
     index: Index
     langs: dict[str, frozenset[str]]  # word -> languages it is a word of (ANY for names)
     capitals: frozenset[str] = frozenset()  # short names written in capitals: "la" for LA
+    # the languages each phrase means each thing in: Vietnamese "my" (Mỹ) is the US, English
+    # "my" is not
+    meaning_langs: dict[tuple[tuple[str, ...], Entity], frozenset[str]] = field(
+        default_factory=dict
+    )
+
+    def langs_meaning(self, mention: Mention) -> frozenset[str]:
+        key = (tuple(mention.text.split(" ")), mention.entity)
+        return self.meaning_langs.get(key, frozenset({ANY}))
 
     def langs_of(self, word: str) -> frozenset[str]:
         return self.langs.get(word, frozenset())
@@ -251,7 +260,13 @@ def _vocabulary(
     )
     if base is not None:
         capitals |= base.capitals
-    return Vocabulary(index, merged, capitals)
+    meanings: dict[tuple[tuple[str, ...], Entity], set[str]] = defaultdict(set)
+    for tokens, entry in pairs:
+        meanings[(tokens, entry.entity)].add(entry.lang)
+    meaning_langs = dict(base.meaning_langs) if base is not None else {}
+    for key, held in meanings.items():
+        meaning_langs[key] = frozenset(held) | meaning_langs.get(key, frozenset())
+    return Vocabulary(index, merged, capitals, meaning_langs)
 
 
 def language_part(kb: KnowledgeBase) -> tuple[Vocabulary, frozenset[str]]:
@@ -262,8 +277,12 @@ def language_part(kb: KnowledgeBase) -> tuple[Vocabulary, frozenset[str]]:
     part = _LANGUAGE_PARTS.get(key)
     if part is None:
         pairs = tokenised(list(key))
+        # the English ones: the answer units are written in English
         function = frozenset(
-            t for tokens, entry in pairs if entry.entity.kind in FUNCTION_KINDS for t in tokens
+            t
+            for tokens, entry in pairs
+            if entry.entity.kind in FUNCTION_KINDS and entry.lang == "en"
+            for t in tokens
         )
         part = _LanguagePart(_vocabulary(pairs), function)
         if len(_LANGUAGE_PARTS) >= _LANGUAGE_PARTS_HELD:
