@@ -263,9 +263,12 @@ def _vocabulary(
     meanings: dict[tuple[tuple[str, ...], Entity], set[str]] = defaultdict(set)
     for tokens, entry in pairs:
         meanings[(tokens, entry.entity)].add(entry.lang)
-    meaning_langs = dict(base.meaning_langs) if base is not None else {}
+    meaning_langs: dict[tuple[tuple[str, ...], Entity], frozenset[str]] = (
+        dict(base.meaning_langs) if base is not None else {}
+    )
     for key, held in meanings.items():
-        meaning_langs[key] = frozenset(held) | meaning_langs.get(key, frozenset())
+        previous = meaning_langs.get(key)
+        meaning_langs[key] = frozenset(held) if previous is None else previous.union(held)
     return Vocabulary(index, merged, capitals, meaning_langs)
 
 
