@@ -266,9 +266,9 @@ def _vocabulary(
     meaning_langs: dict[tuple[tuple[str, ...], Entity], frozenset[str]] = (
         dict(base.meaning_langs) if base is not None else {}
     )
-    for key, held in meanings.items():
+    for key, found in meanings.items():
         previous = meaning_langs.get(key)
-        meaning_langs[key] = frozenset(held) if previous is None else previous.union(held)
+        meaning_langs[key] = frozenset(found) if previous is None else previous.union(found)
     return Vocabulary(index, merged, capitals, meaning_langs)
 
 
