@@ -106,6 +106,7 @@ class Index:
     _corrections: dict[tuple[str, frozenset[str]], str | None] = field(default_factory=dict)
     _langs: dict[str, frozenset[str]] = field(default_factory=dict)
     _unnamed: frozenset[str] = frozenset()  # known words that name nothing (facts' words)
+    _no_targets: frozenset[str] = frozenset()  # small words: no typo is "corrected" into them
 
     @classmethod
     def build(
@@ -114,6 +115,7 @@ class Index:
         extra_words: Iterable[str] = (),
         word_langs: dict[str, frozenset[str]] | None = None,
         base: Index | None = None,
+        small_words: Iterable[str] = (),
     ) -> Index:
         """Entries are texts or, already tokenised, tuples of tokens. ``extra_words`` are
         known (never corrected, corrections may land on them) without naming anything;
@@ -141,6 +143,7 @@ class Index:
             _frequency=dict(frequency),
             _langs=langs,
             _unnamed=unnamed,
+            _no_targets=frozenset(small_words) | (base._no_targets if base else frozenset()),
         )
         by_key: dict[str, list[Phrase]] = dict(base.phrases_by_key) if base else {}
         shared = base.phrases_by_key if base else {}
@@ -211,6 +214,8 @@ def _correct(index: Index, word: str, langs: frozenset[str]) -> str | None:
     for candidate in candidates:
         if not index.fits(candidate, langs):
             continue
+        if candidate in index._no_targets:
+            continue  # "sole" is not a typo of "some": a small word carries nothing to find
         if candidate in index._unnamed and len(word) <= SHORT_WORD:
             continue  # a short word is not "corrected" into a fact's word ("write" → "writer")
         limit = _max_distance(candidate) or depth

@@ -23,6 +23,8 @@ from bot.index import Mention
 from bot.ordinals import RankReader, RankRef
 from bot.text import is_cjk, normalise, tokenise
 from bot.understanding import tunables as T
+from bot.understanding.phonetic import MAX_WINDOW, SHORT_KEY, Sounds
+from bot.understanding.phonetic import key as phonetic_key
 from bot.understanding.retrieval import Hit, Retriever
 from bot.understanding.units import stem
 from bot.understanding.vocabulary import ANY, Vocabulary
@@ -50,6 +52,10 @@ _FUNCTION_KINDS = frozenset(
     }
 )
 _FLAGS = ("followup", "correction", "economyword", "clusterword")
+# Asks about a place: a short name heard ("sole") counts only beside one of them.
+_PLACE_ASKS = frozenset({"rank", "sights", "overview", "stat", "compare"})
+# Words a heard name may run across: small words ("you rico mo may line").
+_SOFT_KINDS = frozenset({"stop", "followup", "number", "term"})
 
 
 @lru_cache(maxsize=1)
@@ -173,7 +179,9 @@ class Reader:
         ranks: RankReader,
         example_cues: dict[str, dict[str, float]],
         known_years: frozenset[str],
+        sounds: Sounds | None = None,
     ) -> None:
+        self.sounds = sounds or Sounds({})
         self.vocabulary = vocabulary
         self.index = vocabulary.index
         self.retriever = retriever
@@ -268,12 +276,50 @@ class Reader:
         mentions = [
             m for m in self.index.mentions(tokens, fuzzy) if self._fits(m, frame.lang, raw_text)
         ]
+        mentions += self._by_sound(tokens, mentions, frame.lang)
         covered = self._collect(frame, mentions)
         self._asks(frame, mentions, covered)
         self._unknown_and_content(frame, mentions, covered)
         frame.ranks = self.ranks.find(normalised)
         frame.hits = self.retriever.search(frame.content) if frame.content else []
         return frame
+
+    def _by_sound(self, tokens: list[str], mentions: list[Mention], lang: str) -> list[Mention]:
+        """Names heard rather than read ("sole", "bay jing"), when the question names no
+        place of its own: runs of words that name nothing, at least one of them unknown."""
+        if any(m.entity.kind in PLACE_KINDS for m in mentions):
+            return []
+        place_ask = any(m.entity.kind == "ask" and m.entity.id in _PLACE_ASKS for m in mentions)
+        taken = {
+            i for m in mentions if m.entity.kind not in _SOFT_KINDS for i in range(m.start, m.end)
+        }
+        named = {i for m in mentions for i in range(m.start, m.end)}
+        found: list[Mention] = []
+        used: set[int] = set()
+        for size in range(MAX_WINDOW, 0, -1):
+            for start in range(len(tokens) - size + 1):
+                span = range(start, start + size)
+                if any(i in taken or i in used for i in span):
+                    continue
+                words = tokens[start : start + size]
+                free = [w for i, w in zip(span, words, strict=True) if i not in named]
+                if not any(self._unknown_word(w, lang) for w in free):
+                    continue
+                entity = self.sounds.find(words)
+                if entity is None:
+                    continue
+                if len(phonetic_key("".join(words))) <= SHORT_KEY and not place_ask:
+                    continue  # "slow" sounds like Seoul too: only "what to see in sole"
+                found.append(Mention(entity, start, start + size, " ".join(words), True))
+                used.update(span)
+        return found
+
+    def _unknown_word(self, word: str, lang: str) -> bool:
+        """Not a word of this question's language (nor English): "sole" is Italian for sun,
+        but in an English question it may be Seoul heard."""
+        langs = self.vocabulary.langs_of(word)
+        mine = bool(langs & {lang, "en"})
+        return not mine and not self._small(word, lang) and word.isalpha()
 
     def _collect(self, frame: Frame, mentions: list[Mention]) -> set[int]:
         """What the question names; a name inside a longer name is not a mention of its own."""

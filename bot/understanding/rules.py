@@ -842,7 +842,7 @@ def _figure_asked(r: Reading) -> bool:
 
 
 def _figure_unit(r: Reading) -> Hit | None:
-    """"how many drones in Shenzhen?": the cluster's figure whose words the question uses."""
+    """ "how many drones in Shenzhen?": the cluster's figure whose words the question uses."""
     for hit in r.units_for(r.cluster)[:3]:
         if hit.unit.kind == "stat" and hit.matched - r.f.small_words:
             return hit

@@ -13,6 +13,7 @@ from bot.text import normalise, tokenise
 from bot.understanding import tunables as T
 from bot.understanding import vocabulary
 from bot.understanding.frame import PLACE_KINDS, Frame, Reader
+from bot.understanding.phonetic import Sounds
 from bot.understanding.retrieval import Retriever
 from bot.understanding.rules import understand
 from bot.understanding.units import Unit, build_units, stem, vocabulary_words
@@ -40,6 +41,11 @@ class Understander:
             RankReader(numbers, markers, counted),
             self._example_cues(),
             known_years=frozenset(w for w in self.retriever.words if w.isdigit()),
+            sounds=Sounds.build(
+                (tuple(tokenise(normalise(e.text))), e.entity)
+                for e in vocabulary.entries(kb)
+                if e.lang == vocabulary.ANY
+            ),
         )
 
     def _example_cues(self) -> dict[str, dict[str, float]]:

@@ -244,11 +244,22 @@ def _vocabulary(
                 langs[word].update(held)
     new = {w: frozenset(ls) for w, ls in langs.items()}
     merged = {**base.langs, **new} if base is not None else new
+    meaningful = {
+        t for tokens, entry in pairs if entry.entity.kind not in FUNCTION_KINDS for t in tokens
+    }
+    small = {
+        t
+        for tokens, entry in pairs
+        if entry.entity.kind in FUNCTION_KINDS
+        for t in tokens
+        if t not in meaningful
+    }
     index = Index.build(
         [(tokens, entry.entity) for tokens, entry in pairs],
         extra_words=extra,
         word_langs=new,
         base=base.index if base is not None else None,
+        small_words=small,
     )
     capitals = frozenset(
         tokens[0]
