@@ -571,6 +571,10 @@ def _smalltalk(r: Reading) -> bool:
 
 
 def _mostly_unknown(r: Reading) -> bool:
+    """Mostly words nothing explains: not answered from the little that is known, unless it
+    names a place and asks something clear ("12h layover in Seoul, how do locals pay?")."""
+    if r.named and (r.best_cue >= T.CLEAR_ASK or r.f.has("theme") or r.f.has("measure")):
+        return False
     unknown = r.f.unknown
     return len(unknown) >= 2 and len(unknown) >= T.UNKNOWN_SHARE * len(r.content_tokens)
 

@@ -3,6 +3,7 @@ reader, with the rules applied to each question. ``Engine`` holds one per knowle
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 
 from bot.dialogue import ChatContext
@@ -17,6 +18,11 @@ from bot.understanding.phonetic import Sounds
 from bot.understanding.retrieval import Retriever
 from bot.understanding.rules import understand
 from bot.understanding.units import Unit, build_units, stem, vocabulary_words
+
+
+# Where a sentence ends: the question mark stays with its sentence.
+_SENTENCE_END = re.compile(r"(?<=[.!?。！？\n])\s*|(?<=[?？])")
+_PLACES = ("cluster", "sight", "tech", "person", "economy", "region", "other")
 
 
 class Understander:
@@ -70,7 +76,26 @@ class Understander:
         }
 
     def read(self, question: str) -> Frame:
-        return self.reader.read(question)
+        """The frame of a question; of a long message, the frame of the sentence that asks,
+        with the places the rest of the message names when that sentence names none ("We'll
+        be in Tokyo for 5 days. Is there a hotel where robots do the check-in?")."""
+        whole = self.reader.read(question)
+        if len(whole.tokens) < T.LONG_MESSAGE_TOKENS:
+            return whole
+        sentences = [s.strip() for s in _SENTENCE_END.split(question) if s.strip()]
+        if len(sentences) < 2:
+            return whole
+        asking = [s for s in sentences if s.endswith(("?", "？"))] or sentences
+        parts = [self.reader.read(s) for s in asking]
+        part = max(
+            reversed(parts), key=lambda p: max(p.asks.values(), default=0.0) + bool(p.hits)
+        )
+        if not any(part.found.get(k) for k in _PLACES):
+            for kind in _PLACES:
+                if whole.found.get(kind):
+                    part.found[kind] = list(whole.found[kind])
+            part.ambiguous = part.ambiguous or whole.ambiguous
+        return part
 
     def understand(self, question: str, context: ChatContext | None = None) -> AnswerRequest:
         return understand(self.read(question), context, self.kb)
