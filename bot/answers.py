@@ -243,9 +243,13 @@ class Answerer:
         b.cite(sight.source)
         pin = None
         if sight.location is not None:
-            address = sight.location.address or sight.map_query
-            pin = Pin(sight.id, sight.name, address, sight.location.lat, sight.location.lon)
-            b.cite(sight.location.source)
+            where = sight.location
+            address = where.address or sight.map_query
+            pin = Pin(sight.id, sight.name, address, where.lat, where.lon)
+            b.add(f"📍 {address} ({where.lat:.4f}, {where.lon:.4f})")
+            if where.note:
+                b.add(italic(where.note))
+            b.cite(where.source)
         url = map_url(sight)
         b.row(Action(t("map"), url=url))
         self.cluster_buttons(b, cluster, skip="")

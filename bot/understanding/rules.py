@@ -615,6 +615,17 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule("clusters filtered by region or economy", _region_or_economy_filter, _filtered_list),
     Rule(
+        "the last list, filtered",
+        lambda r: (
+            (r.f.has("economy") or r.f.has("region"))
+            and not r.named
+            and r.ctx is not None
+            and r.ctx.last is not None
+            and r.ctx.last.intent == "list"
+        ),
+        _filtered_list,
+    ),
+    Rule(
         "region with several clusters",
         lambda r: (
             r.f.has("region")
@@ -634,7 +645,7 @@ RULES: tuple[Rule, ...] = (
         "economy not in the knowledge",
         lambda r: (
             _economy_talk(r)
-            and bool(r.f.unknown)
+            and bool(r.f.places)
             and not r.f.has("economy")
             and not r.f.has("general")
         ),
@@ -663,6 +674,20 @@ RULES: tuple[Rule, ...] = (
             and bool(r.ctx.last.economies or r.ctx.last.general)
         ),
         lambda r: r.request("general", general=r.ctx.last.general if r.ctx and r.ctx.last else ()),
+    ),
+    Rule(
+        "another place in the economy ranking",
+        lambda r: (
+            r.rank is not None
+            and not r.rank.top
+            and not r.named
+            and r.ctx is not None
+            and r.ctx.last is not None
+            and r.ctx.last.intent == "general"
+            and (r.ctx.last.economy_ranking or bool(r.ctx.last.economies))
+            and (r.points_back or len(r.f.tokens) <= 3)
+        ),
+        lambda r: r.request("general", rank=r.rank, economies=(), economy_ranking=True),
     ),
     Rule(
         "economy with several clusters",
@@ -746,6 +771,20 @@ RULES: tuple[Rule, ...] = (
         "where to find a theme",
         lambda r: r.f.has("theme") and not (r.points_back and r.usable_context),
         lambda r: r.request("reverse", units=_asked_units(r)),
+    ),
+    Rule(
+        "the best cluster of all",
+        lambda r: (
+            not r.clusters
+            and r.f.ask("superlative") >= T.CLEAR_ASK
+            and r.f.ask("list") < T.CLEAR_ASK
+            and r.rank is None
+            and not r.f.has("measure")
+            and not r.f.has("theme")
+            and not r.f.unknown
+            and not (r.points_back and r.usable_context)
+        ),
+        lambda r: r.request("rank", clusters=(r.kb.clusters[0].id,), rank=RankRef(1)),
     ),
     Rule("top N", _top_n, _top_n_list),
     Rule("GII fact (late)", lambda r: r.f.has("general"), lambda r: r.request("general")),
@@ -839,6 +878,14 @@ def _unit_in_cluster_answer(r: Reading) -> AnswerRequest:
     assert hit is not None
     request = _unit_answer(r, hit)
     return replace(request, from_context=r.from_context)
+
+
+def _quote_of(r: Reading) -> str:
+    """The cluster's quote the question's words point at, else its first."""
+    for hit in r.units_for(r.cluster):
+        if hit.unit.kind == "quote":
+            return hit.unit.id
+    return f"quote:{r.cluster}#0"
 
 
 def _figure_asked(r: Reading) -> bool:
@@ -939,6 +986,15 @@ ABOUT_ONE: tuple[Rule, ...] = (
     ),
     Rule("one fact of the cluster", _unit_in_cluster, _unit_in_cluster_answer),
     Rule(
+        "who, among the cluster's residents",
+        lambda r: (
+            r.f.ask("who") >= T.CLEAR_ASK
+            and not r.f.unknown
+            and bool(r.kb.cluster_by_id[r.cluster].quotes)
+        ),
+        lambda r: _one(r, "overview", units=(_quote_of(r),)),
+    ),
+    Rule(
         "everyday tech named",
         lambda r: r.f.has("tech") and not r.f.has("measure") and _one_cue(r)[0] != "sights",
         lambda r: _one(r, "overview"),
@@ -960,6 +1016,7 @@ ABOUT_ONE: tuple[Rule, ...] = (
             r.f.has("theme")
             and _one_cue(r)[0] in (None, "reverse", "superlative", "overview")
             and r.f.ask("reverse") >= T.CLEAR_ASK
+            and not _themed(r)[0]
         ),
         lambda r: _one(r, "reverse"),
     ),

@@ -19,7 +19,6 @@ from bot.understanding.retrieval import Retriever
 from bot.understanding.rules import understand
 from bot.understanding.units import Unit, build_units, stem, vocabulary_words
 
-
 # Where a sentence ends: the question mark stays with its sentence.
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？\n])\s*|(?<=[?？])")
 _PLACES = ("cluster", "sight", "tech", "person", "economy", "region", "other")
@@ -87,9 +86,7 @@ class Understander:
             return whole
         asking = [s for s in sentences if s.endswith(("?", "？"))] or sentences
         parts = [self.reader.read(s) for s in asking]
-        part = max(
-            reversed(parts), key=lambda p: max(p.asks.values(), default=0.0) + bool(p.hits)
-        )
+        part = max(reversed(parts), key=lambda p: max(p.asks.values(), default=0.0) + bool(p.hits))
         if not any(part.found.get(k) for k in _PLACES):
             for kind in _PLACES:
                 if whole.found.get(kind):

@@ -17,6 +17,7 @@ import Stemmer
 
 from bot.index import alias_texts
 from bot.knowledge import KnowledgeBase
+from bot.knowledge.schema import Sight
 from bot.text import normalise, tokenise
 
 # What kind of fact each unit is, and the reply intent that shows it.
@@ -93,6 +94,7 @@ def _units(kb: KnowledgeBase) -> Iterator[Unit]:
                     *alias_texts(s.aliases),
                     *(theme_name.get(t, t) for t in s.themes),
                     *s.words,
+                    *_where(s),
                 ),
             )
         for i, tech in enumerate(c.everyday_tech):
@@ -151,6 +153,14 @@ def _units(kb: KnowledgeBase) -> Iterator[Unit]:
         )
 
 
+def _where(sight: Sight) -> tuple[str, ...]:
+    """A sight's address and location note ("Tsim Sha Tsui", "14.7 km between Shimbashi and
+    Toyosu"): facts travellers ask by too."""
+    if sight.location is None:
+        return (sight.map_query,)
+    return (sight.location.address or "", sight.location.note or "", sight.map_query)
+
+
 def build_units(kb: KnowledgeBase) -> tuple[Unit, ...]:
     return tuple(_units(kb))
 
@@ -161,7 +171,7 @@ def vocabulary_words(units: tuple[Unit, ...], kb: KnowledgeBase) -> frozenset[st
     for c in kb.clusters:
         texts += [c.summary.text, c.headline, *c.summary.words]
         for s in c.sights:
-            texts += [s.name, s.what, s.why, *alias_texts(s.aliases), *s.words]
+            texts += [s.name, s.what, s.why, *alias_texts(s.aliases), *s.words, *_where(s)]
         for tech in c.everyday_tech:
             texts += [tech.text, *alias_texts(tech.names), *tech.words]
         for quote in c.quotes:
