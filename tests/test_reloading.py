@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 from bot.config import SHIPPED_KNOWLEDGE
 from bot.reloading import KnowledgeHolder
@@ -57,4 +61,35 @@ def test_watch_sees_only_real_changes(folder: Path) -> None:
     (folder / "extra.yaml").write_text("sources: []\n")
     result = holder.reload_if_changed()
     assert result is not None and result.ok
+    assert holder.reload_if_changed() is None
+
+
+def test_a_save_during_a_load_is_served_at_the_next_look(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fingerprint is that of the bytes parsed: a save landing while the files are being
+    loaded is not hidden under the new fingerprint, so the next look swaps it in."""
+    holder = KnowledgeHolder(folder)
+    path = _tokyo(folder)
+    original = path.read_text()
+    saved_during_load = original.replace("name: teamLab Planets", "name: teamLab Planets XL")
+    path.write_text(original.replace("name: teamLab Planets", "name: teamLab Planets Odaiba"))
+    compose = yaml.compose
+
+    def save_while_parsing(text: str, *args: Any, **kwargs: Any) -> Any:
+        if "teamLab Planets Odaiba" in text and "XL" not in path.read_text():
+            path.write_text(saved_during_load)  # the admin saves again, just after the read
+            later = time.time() + 5
+            os.utime(path, (later, later))
+        return compose(text, *args, **kwargs)
+
+    monkeypatch.setattr(yaml, "compose", save_while_parsing)
+    first = holder.reload()
+    assert first.ok and first.changed
+    assert "teamLab Planets Odaiba" in holder.engine.ask("what should I see in tokyo", "a").plain
+
+    second = holder.reload_if_changed()  # the save after the read moved the file on disk
+    assert second is not None and second.ok
+    assert second.changed, "the newer save was taken for the knowledge already served"
+    assert "teamLab Planets XL" in holder.engine.ask("what should I see in tokyo", "b").plain
     assert holder.reload_if_changed() is None

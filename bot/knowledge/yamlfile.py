@@ -8,6 +8,8 @@ into data here: duplicate keys are refused, tags other than YAML's core types ar
 
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -58,6 +60,8 @@ class ParsedFile:
     data: Any = None
     lines: dict[Path_, int] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    raw: bytes = b""
+    """The bytes that were parsed (read once): what the knowledge's fingerprint is made of."""
 
     def line_of(self, path: Path_) -> int:
         """The line of the deepest known prefix of ``path`` (a missing key: its mapping)."""
@@ -124,20 +128,67 @@ class _TooBig(Exception):
     pass
 
 
+def _why(exc: OSError, path: Path) -> str:
+    reason = exc.strerror or type(exc).__name__
+    if os.path.islink(path):
+        try:
+            return f"{reason} (it is a link to {os.readlink(path)})"
+        except OSError:
+            pass
+    return reason
+
+
+def _read(path: Path, parsed: ParsedFile) -> bytes | None:
+    """The file's bytes, read once through one descriptor; ``None`` with a problem when it
+    cannot be read. Only a regular file is read: a FIFO or a device named ``*.yaml`` would
+    block the loader or never end (opened non-blocking, so even a FIFO does not wait)."""
+
+    def refuse(message: str) -> None:
+        parsed.problems.append(Problem(parsed.name, 1, message))
+
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        refuse(f"cannot read file: {_why(exc, path)}")
+        return None
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            refuse("cannot read file: it is a folder")
+            return None
+        if not stat.S_ISREG(info.st_mode):
+            refuse("cannot read file: not a regular file (a pipe, socket or device?)")
+            return None
+        if info.st_size > MAX_FILE_BYTES:
+            refuse(f"file is {info.st_size} bytes, over the {MAX_FILE_BYTES} limit")
+            return None
+        chunks: list[bytes] = []
+        size = 0
+        while size <= MAX_FILE_BYTES:
+            chunk = os.read(fd, MAX_FILE_BYTES + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as exc:
+        refuse(f"cannot read file: {_why(exc, path)}")
+        return None
+    finally:
+        os.close(fd)
+    if size > MAX_FILE_BYTES:  # it grew after the size was checked
+        refuse(f"file is over the {MAX_FILE_BYTES} bytes limit")
+        return None
+    return b"".join(chunks)
+
+
 def read_yaml(path: Path, display: str) -> ParsedFile:
     """Parse one file; problems are collected, never raised."""
     parsed = ParsedFile(display)
-    try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            parsed.problems.append(
-                Problem(display, 1, f"file is {size} bytes, over the {MAX_FILE_BYTES} limit")
-            )
-            return parsed
-        raw = path.read_bytes()
-    except OSError as exc:
-        parsed.problems.append(Problem(display, 1, f"cannot read file: {exc.strerror}"))
+    raw = _read(path, parsed)
+    if raw is None:
         return parsed
+    parsed.raw = raw
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
