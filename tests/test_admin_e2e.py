@@ -444,3 +444,44 @@ async def test_the_heartbeat_is_written_at_start_up(
                 monkeypatch.delenv(name)
         monkeypatch.setenv("TRAVELBOT_DATA_DIR", str(settings.data_dir))
         assert main(["health"]) == 0
+
+
+# ---- a loader that meets hostile files reports them; it never raises ----------------------
+
+
+async def test_files_that_broke_the_loader_are_reported_by_reload_and_the_watch(
+    fake: FakeBotApi, settings: Settings, folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    watched = replace(settings, reload_interval=0.1)
+    deep = folder / "deep.yaml"
+    async with running(fake, watched) as app:
+        found = services(app)
+        reloads = spy_on_the_watch(found.knowledge, monkeypatch)
+        kept = found.engine
+
+        # nested deeper than Python's recursion allows the loader to walk
+        deep.write_text("sources: " + "[" * 600 + "]" * 600 + "\n", encoding="utf-8")
+        assert not (await next_reload(reloads)).ok
+        told = await fake.wait_for("sendMessage", chat_id=ADMIN)
+        assert "still serving the previous knowledge" in told.result["text"]
+        [line] = problem_lines(told.result["text"], deep)
+        assert "nested more than" in line
+
+        asked = (await ask(fake, "/reload", ADMIN)).result["text"]
+        assert problem_lines(asked, deep) == [line]
+        assert t("error") not in asked
+
+        # a link loop instead: the watch sees the change, the admins hear of it
+        deep.unlink()
+        (folder / "one.yaml").symlink_to("two.yaml")
+        (folder / "two.yaml").symlink_to("one.yaml")
+        assert not (await next_reload(reloads)).ok
+        told = await fake.wait_for("sendMessage", chat_id=ADMIN)
+        assert problem_lines(told.result["text"], folder / "one.yaml")
+        assert found.engine is kept
+        answer = await ask(fake, "which city is number 2?", TRAVELLER)
+        assert "Tokyo–Yokohama" in answer.result["text"]
+
+        (folder / "one.yaml").unlink()
+        (folder / "two.yaml").unlink()
+        assert (await next_reload(reloads)).ok

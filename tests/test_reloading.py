@@ -93,3 +93,23 @@ def test_a_save_during_a_load_is_served_at_the_next_look(
     assert second.changed, "the newer save was taken for the knowledge already served"
     assert "teamLab Planets XL" in holder.engine.ask("what should I see in tokyo", "b").plain
     assert holder.reload_if_changed() is None
+
+
+def test_an_unexpected_loader_error_is_refused_like_a_problem(
+    folder: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    holder = KnowledgeHolder(folder)
+    kept = holder.engine
+
+    def broken(paths: Any) -> Any:
+        raise TypeError("a bug in the loader")
+
+    monkeypatch.setattr("bot.reloading.load_knowledge", broken)
+    result = holder.reload()
+    assert not result.ok
+    assert result.lines() == [
+        f"{folder}/: the knowledge could not be loaded (TypeError: a bug in the loader); "
+        "the log has the details"
+    ]
+    assert holder.engine is kept and holder.failed_reloads == 1
+    assert any(r.exc_info for r in caplog.records)  # the traceback is in the log
