@@ -32,6 +32,7 @@ from bot.messages import t
 from bot.reloading import KnowledgeHolder, ReloadResult
 from bot.telegram_app import TravelApp
 from tests.fake_bot_api import FakeBotApi
+from tests.fs_faults import deny
 from tests.telegram_support import ask, check_rules, polling, sent_to, settle
 
 ADMIN = 7001
@@ -485,3 +486,37 @@ async def test_files_that_broke_the_loader_are_reported_by_reload_and_the_watch(
         (folder / "one.yaml").unlink()
         (folder / "two.yaml").unlink()
         assert (await next_reload(reloads)).ok
+
+
+async def test_an_unreadable_clusters_folder_is_refused_and_the_admins_are_told(
+    fake: FakeBotApi, settings: Settings, folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    watched = replace(settings, reload_interval=0.1)
+    clusters = folder / "clusters"
+    async with running(fake, watched) as app:
+        found = services(app)
+        reloads = spy_on_the_watch(found.knowledge, monkeypatch)
+        kept = found.engine
+        with pytest.MonkeyPatch.context() as denied:
+            deny(denied, clusters)  # what a folder without read permission does
+            assert not (await next_reload(reloads)).ok
+            told = (await fake.wait_for("sendMessage", chat_id=ADMIN)).result["text"]
+            assert "still serving the previous knowledge" in told
+            assert f"{clusters}/: cannot list this folder: Permission denied" in told
+            assert found.engine is kept
+            answer = await ask(fake, "which city is number 2?", TRAVELLER)
+            assert "Tokyo–Yokohama" in answer.result["text"]
+            asked = (await ask(fake, "/reload", ADMIN)).result["text"]
+            assert f"{clusters}/: cannot list this folder" in asked
+        # readable again: the watch looks again and finds the knowledge it serves
+        result = await next_reload(reloads)
+        assert result.ok and not result.changed
+        assert found.engine is kept
+
+        # the folder gone (moved away by mistake): 0 clusters is not a knowledge
+        clusters.rename(folder.parent / "clusters-old")
+        assert not (await next_reload(reloads)).ok
+        told = (await fake.wait_for("sendMessage", chat_id=ADMIN)).result["text"]
+        assert f"{folder}/: no clusters:" in told
+        answer = await ask(fake, "which city is number 2?", TRAVELLER)
+        assert "Tokyo–Yokohama" in answer.result["text"]

@@ -10,7 +10,10 @@ from __future__ import annotations
 import math
 import os
 import re
+import shutil
+import subprocess
 import sys
+import tempfile
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -635,9 +638,54 @@ def test_path_outside_working_directory_is_printed_as_given(
     assert [(f, n) for f, n, _ in problems(out)] == [(str(kb_dir / "cluster.yaml"), 12)]
 
 
-def test_single_file_can_be_validated(kb_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_files_can_be_validated_one_by_one(
+    kb_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["validate", "kb/sources.yaml", "kb/cluster.yaml"]) == 0
+    assert capsys.readouterr().out == "ok: 2 files, 1 clusters, 2 sights, 2 sources\n"
+
+
+# --- a knowledge missing what every answer needs --------------------------------------------
+
+
+def test_a_knowledge_without_clusters_is_refused(
+    kb_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (kb_dir / "cluster.yaml").unlink()
+    code, out = validate("kb", capsys)
+    assert code == 1
+    [(file, line, message)] = problems(out)
+    assert (file, line) == ("kb/", 0)
+    assert message.startswith("no clusters:"), message
+    # a file given alone is the whole knowledge too
     code, out = validate("kb/sources.yaml", capsys)
-    assert (code, out) == (0, ["ok: 1 files, 0 clusters, 0 sights, 2 sources"])
+    assert code == 1
+    assert [(f, n) for f, n, _ in problems(out)] == [("kb/sources.yaml", 1)]
+
+
+def test_a_knowledge_without_sources_is_refused(
+    kb_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (kb_dir / "sources.yaml").unlink()
+    write(kb_dir, "cluster.yaml", "economies:\n  - id: japan\n    name: Japan\n")
+    code, out = validate("kb", capsys)
+    assert code == 1
+    found = problems(out)
+    assert [(f, n) for f, n, _ in found] == [("kb/", 0), ("kb/", 0)]
+    assert sorted(m.split(":")[0] for _, _, m in found) == ["no clusters", "no sources"]
+
+
+def test_an_unreadable_folder_is_refused(
+    kb_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (kb_dir / "clusters").mkdir()
+    (kb_dir / "cluster.yaml").rename(kb_dir / "clusters" / "tokyo.yaml")
+    assert validate("kb", capsys)[0] == 0
+    deny(monkeypatch, kb_dir / "clusters")
+    code, out = validate("kb", capsys)
+    assert code == 1
+    # one problem: the clusters are missing because of it, not for a second reason
+    assert problems(out) == [("kb/clusters/", 0, "cannot list this folder: Permission denied")]
 
 
 # --- no traceback, ever ------------------------------------------------------------------
@@ -961,3 +1009,49 @@ def test_an_unreadable_file_is_a_problem(
     assert [(f, n) for f, n, _ in found] == [("kb/linked.yaml", 1), ("kb/sources.yaml", 1)]
     assert found[0][2] == f"cannot read file: Permission denied (it is a link to {secret})"
     assert found[1][2] == "cannot read file: Permission denied"
+
+
+def test_a_folder_without_read_permission_is_refused_for_real(tmp_path: Path) -> None:
+    """The same with the operating system's own refusal: ``travelbot validate`` as a user who
+    may not list ``clusters/`` (as root, the check runs as ``nobody``, whom ``chmod`` stops)."""
+    user = 65534 if os.geteuid() == 0 else None
+    base = Path(tempfile.mkdtemp(prefix="travelbot-perm-"))  # reachable by ``nobody``
+    try:
+        kb = base / "kb"
+        (kb / "clusters").mkdir(parents=True)
+        (kb / "sources.yaml").write_text(SOURCES, encoding="utf-8")
+        (kb / "clusters" / "tokyo.yaml").write_text(CLUSTER, encoding="utf-8")
+        for path in (base, kb, kb / "sources.yaml", kb / "clusters" / "tokyo.yaml"):
+            path.chmod(0o755)
+        (kb / "clusters").chmod(0o000)
+        repo = Path(__file__).resolve().parent.parent
+        env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(repo), "HOME": str(base)}
+
+        def validate_as_user() -> subprocess.CompletedProcess[str]:
+            return subprocess.run(
+                [sys.executable, "-m", "bot", "validate", "kb"],
+                cwd=base,
+                env=env,
+                user=user,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+
+        try:
+            done = validate_as_user()
+        except PermissionError as exc:  # pragma: no cover - no setuid in this sandbox
+            pytest.skip(f"cannot run a process as another user here: {exc}")
+        if "Permission denied" in done.stderr and "python" in done.stderr.lower():
+            pytest.skip(f"the interpreter is not readable by user {user}: {done.stderr}")
+        assert "Traceback" not in done.stderr, done.stderr
+        assert (done.returncode, done.stdout) == (
+            1,
+            "kb/clusters/: cannot list this folder: Permission denied\n",
+        ), done.stderr
+        (kb / "clusters").chmod(0o755)
+        done = validate_as_user()
+        assert (done.returncode, done.stdout.split(",")[0]) == (0, "ok: 2 files"), done.stderr
+    finally:
+        (base / "kb" / "clusters").chmod(0o755)
+        shutil.rmtree(base)

@@ -378,6 +378,25 @@ def _merge(models: list[KnowledgeFile], section: str) -> tuple[Any, ...]:
     return tuple(item for model in models for item in getattr(model, section))
 
 
+NEEDED: dict[str, str] = {
+    "clusters": "no clusters: every answer needs them; add a file with a clusters: section "
+    "(the shipped knowledge keeps one per cluster in clusters/)",
+    "sources": "no sources: every fact must point at one; add a file with a sources: section",
+}
+"""What a knowledge cannot do without, and what the admin is told when it is missing."""
+
+
+def _missing(paths: Sequence[Path], models: list[KnowledgeFile]) -> list[Problem]:
+    """A problem for each section of ``NEEDED`` that no file fills, reported at the folder
+    (or the first file) the knowledge was loaded from."""
+    empty = [s for s in NEEDED if not any(getattr(m, s) for m in models)]
+    if not empty:
+        return []
+    first = paths[0]
+    where = (_folder(first), 0) if first.is_dir() else (_display(first), 1)
+    return [Problem(*where, NEEDED[section]) for section in empty]
+
+
 def load_knowledge(paths: Sequence[Path]) -> KnowledgeBase:
     """Load, validate and merge the knowledge; raise ``KnowledgeError`` listing every problem."""
     found = scan(paths)
@@ -397,10 +416,13 @@ def load_knowledge(paths: Sequence[Path]) -> KnowledgeBase:
         # exactly the bytes that were parsed: a save after the read is a change still to come
         digest.update(b"%d:" % len(parsed.raw))
         digest.update(parsed.raw)
-    problems.extend(_Checker(parsed_ok, complete=len(parsed_ok) == len(files)).run())
+    complete = len(parsed_ok) == len(files) and not found.problems
+    problems.extend(_Checker(parsed_ok, complete=complete).run())
+    models = [m for _, m in parsed_ok]
+    if complete:  # with a file or folder refused, what is missing may be in it
+        problems.extend(_missing(paths, models))
     if problems:
         raise KnowledgeError(problems)
-    models = [m for _, m in parsed_ok]
     languages = [m.language for m in models if m.language is not None]
     language = schema.Language(
         stopwords=[w for lang in languages for w in lang.stopwords],
