@@ -4,6 +4,18 @@ of questions the bot could not answer (for admins). No user ids or names are eve
 SQLite in WAL mode with ``synchronous=FULL``: a ``record`` that returned is on disk, so a crash
 or ``kill -9`` loses nothing that was acknowledged. Kept behind the ``QuestionStore`` protocol so
 that several replicas could share another backend.
+
+Near-duplicate unanswered questions are grouped when they are written, not when an admin
+reads them: a new question joins the open group whose text normalises to the same words
+(an index look-up) or, failing that, the most similar of the ``GROUP_WINDOW`` most recently
+asked open groups (``token_set_ratio`` >= 85). So a write costs a bounded amount, and
+``/unanswered`` and ``/handled`` are indexed queries, whatever the number of questions.
+Reports read through their own connection: under WAL a reader never waits for the writer, nor
+the writer for a reader.
+
+The text of a question is kept ``retention_days`` (``TRAVELBOT_RETENTION_DAYS``, 90 by
+default), since travellers type personal data into it; then it is erased, and the question
+counts in the stats only.
 """
 
 from __future__ import annotations
@@ -11,12 +23,12 @@ from __future__ import annotations
 import csv
 import sqlite3
 import threading
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Protocol, TextIO
+from typing import Any, Protocol, TextIO
 
 from rapidfuzz import fuzz, process
 
@@ -25,6 +37,10 @@ from bot.text import normalise
 UNANSWERED_INTENTS = ("unknown", "clarify")
 _GROUP_SCORE = 85  # token_set_ratio at which two questions count as the same question
 _MAX_TEXT = 500  # a stored question is cut here: enough to read, bounded on disk
+GROUP_WINDOW = 500
+"""A new unanswered question is compared with the first question of at most this many open
+groups, the most recently asked: the bound on a write's fuzzy matching."""
+DEFAULT_RETENTION_DAYS = 90
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS questions (
@@ -40,8 +56,16 @@ CREATE TABLE IF NOT EXISTS questions (
     handled INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS questions_day ON questions(day);
-CREATE INDEX IF NOT EXISTS questions_unanswered ON questions(answered, handled);
 """
+_GROUPS = """
+CREATE INDEX IF NOT EXISTS questions_groups ON questions(answered, handled, grp, at);
+CREATE INDEX IF NOT EXISTS questions_norm ON questions(norm, handled) WHERE answered = 0;
+DROP INDEX IF EXISTS questions_unanswered;
+"""
+_GROUP_COLUMNS = {
+    "grp": "INTEGER",  # the id of the group's first question (unanswered questions only)
+    "norm": "TEXT",  # the normalised text the grouping compares (while the text is kept)
+}
 
 
 @dataclass(frozen=True)
@@ -83,6 +107,8 @@ class QuestionStore(Protocol):
         self, limit: int = 20, include_handled: bool = False
     ) -> list[UnansweredGroup]: ...
 
+    def count_unanswered(self, include_handled: bool = False) -> int: ...
+
     def mark_handled(self, group_id: int) -> int: ...
 
     def stats(self, days: int = 30, now: datetime | None = None) -> Stats: ...
@@ -93,20 +119,114 @@ class QuestionStore(Protocol):
 class SqliteStore:
     """The default store: one SQLite file under ``TRAVELBOT_DATA_DIR``."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, retention_days: int = DEFAULT_RETENTION_DAYS) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        # one connection shared by the bot's worker threads, serialised by a lock
+        self.retention_days = retention_days
+        # writes: one connection shared by the bot's worker threads, serialised by a lock
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._lock = threading.Lock()
-        with self._lock:
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.executescript(_SCHEMA)
+        self._reader: sqlite3.Connection | None = None
+        self._read_lock = threading.Lock()
+        self._window: OrderedDict[int, str] = OrderedDict()  # open group -> its first text
+        self._purged_on = ""
+        try:
+            with self._lock:
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=FULL")
+                self._db.executescript(_SCHEMA)
+                self._migrate()
+            self.forget_old_text()
+            # reports: a second connection, so a long read never holds up a write (WAL)
+            self._reader = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        except BaseException:
+            self._db.close()
+            raise
 
     @classmethod
-    def in_dir(cls, data_dir: Path) -> SqliteStore:
-        return cls(data_dir / "travelbot.sqlite3")
+    def in_dir(cls, data_dir: Path, retention_days: int = DEFAULT_RETENTION_DAYS) -> SqliteStore:
+        return cls(data_dir / "travelbot.sqlite3", retention_days)
+
+    # ---- grouping, at write time -------------------------------------------------------------
+
+    def _migrate(self) -> None:
+        """Add the grouping columns to a store written before them, and group its unanswered
+        questions once, in the order they came (under the write lock)."""
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(questions)")}
+        for name, kind in _GROUP_COLUMNS.items():
+            if name not in columns:
+                self._db.execute(f"ALTER TABLE questions ADD COLUMN {name} {kind}")
+        self._db.executescript(_GROUPS)
+        rows = list(
+            self._db.execute(
+                "SELECT id, text, handled FROM questions WHERE answered = 0 AND grp IS NULL "
+                "ORDER BY id"
+            )
+        )
+        if rows:
+            self._db.execute("BEGIN")
+            for row_id, text, handled in rows:
+                norm = normalise(text) if text else None
+                group = self._group_of(norm, handled=bool(handled)) or row_id
+                self._db.execute(
+                    "UPDATE questions SET grp = ?, norm = ? WHERE id = ?", (group, norm, row_id)
+                )
+                if not handled:
+                    self._joined(group, norm)
+            self._db.execute("COMMIT")
+        self._load_window()
+
+    def _load_window(self) -> None:
+        """The first kept text of the ``GROUP_WINDOW`` most recently asked open groups."""
+        self._window.clear()
+        recent = list(
+            self._db.execute(
+                "SELECT grp, MIN(id), MAX(id) AS last FROM questions "
+                "WHERE answered = 0 AND handled = 0 AND norm IS NOT NULL "
+                "GROUP BY grp ORDER BY last DESC LIMIT ?",
+                (GROUP_WINDOW,),
+            )
+        )
+        for group, first, _ in reversed(recent):
+            (norm,) = self._db.execute(
+                "SELECT norm FROM questions WHERE id = ?", (first,)
+            ).fetchone()
+            self._window[group] = norm
+
+    def _joined(self, group: int, norm: str | None) -> None:
+        """``group`` was just asked: it becomes the most recent of the window."""
+        if not norm:
+            return
+        if group in self._window:
+            self._window.move_to_end(group)
+            return
+        self._window[group] = norm
+        while len(self._window) > GROUP_WINDOW:
+            self._window.popitem(last=False)
+
+    def _group_of(self, norm: str | None, handled: bool = False) -> int | None:
+        """The open group a question with normalised text ``norm`` belongs to, if any: the
+        same words (indexed), else the closest of the window. A text without letters or
+        digits is a group of its own."""
+        if not norm:
+            return None
+        same = self._db.execute(
+            "SELECT grp FROM questions INDEXED BY questions_norm "
+            "WHERE norm = ? AND answered = 0 AND handled = ? AND grp IS NOT NULL LIMIT 1",
+            (norm, int(handled)),
+        ).fetchone()
+        if same is not None:
+            return int(same[0])
+        if handled or not self._window:  # the window holds open groups only
+            return None
+        best = process.extractOne(
+            norm,
+            self._window,
+            scorer=fuzz.token_set_ratio,
+            processor=None,
+            score_cutoff=_GROUP_SCORE,
+        )
+        return None if best is None else int(best[2])
 
     def record(
         self,
@@ -119,6 +239,8 @@ class SqliteStore:
     ) -> None:
         when = (at or datetime.now(UTC)).astimezone(UTC)
         answered = intent not in UNANSWERED_INTENTS
+        kept = None if answered else text[:_MAX_TEXT]
+        norm = normalise(kept) if kept is not None else None
         row = (
             when.isoformat(timespec="seconds"),
             when.date().isoformat(),
@@ -126,100 +248,149 @@ class SqliteStore:
             intent,
             " ".join(clusters),
             int(answered),
-            None if answered else text[:_MAX_TEXT],
+            kept,
             " ".join(candidates),
+            norm,
         )
+        self.forget_old_text()
         with self._lock:
-            self._db.execute(
-                "INSERT INTO questions (at, day, chat_type, intent, clusters, answered, text, "
-                "candidates) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                row,
-            )
+            if answered:
+                self._db.execute(
+                    "INSERT INTO questions (at, day, chat_type, intent, clusters, answered, text, "
+                    "candidates, norm) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    row,
+                )
+                return
+            group = self._group_of(norm)
+            self._db.execute("BEGIN")  # one transaction, one flush to disk
+            try:
+                cursor = self._db.execute(
+                    "INSERT INTO questions (at, day, chat_type, intent, clusters, answered, "
+                    "text, candidates, norm, grp) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (*row, group),
+                )
+                if group is None:
+                    group = cursor.lastrowid
+                    self._db.execute("UPDATE questions SET grp = id WHERE id = ?", (group,))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            assert group is not None
+            self._joined(group, norm)
 
-    def _unanswered_rows(self, include_handled: bool) -> list[tuple[int, str, str, str, str]]:
-        query = "SELECT id, at, chat_type, text, candidates FROM questions WHERE answered = 0"
-        if not include_handled:
-            query += " AND handled = 0"
+    # ---- retention ---------------------------------------------------------------------------
+
+    def forget_old_text(self, now: datetime | None = None) -> int:
+        """Erase the text of questions older than ``retention_days`` (once a day at most, and
+        at once when ``now`` is given); they still count in the stats. Returns how many."""
+        today = (now or datetime.now(UTC)).astimezone(UTC).date()
+        if now is None and self._purged_on == today.isoformat():
+            return 0
+        cutoff = (today - timedelta(days=self.retention_days)).isoformat()
         with self._lock:
-            return list(self._db.execute(query + " ORDER BY id"))
+            erased = self._db.execute(
+                "UPDATE questions SET text = NULL, norm = NULL WHERE day < ? AND text IS NOT NULL",
+                (cutoff,),
+            ).rowcount
+            self._purged_on = today.isoformat()
+            if erased:
+                self._load_window()  # the memory of the grouping forgets them too
+        return int(erased)
 
-    def _groups(self, include_handled: bool) -> list[tuple[list[int], UnansweredGroup]]:
-        reps: list[str] = []  # normalised text of each group's first question
-        members: list[list[tuple[int, str, str, str, str]]] = []
-        for row in self._unanswered_rows(include_handled):
-            key = normalise(row[3] or "")
-            best = process.extractOne(
-                key, reps, scorer=fuzz.token_set_ratio, processor=None, score_cutoff=_GROUP_SCORE
+    # ---- reports, on the reading connection ----------------------------------------------------
+
+    def _read(self, query: str, params: Iterable[object] = ()) -> list[tuple[Any, ...]]:
+        with self._read_lock:
+            reader = self._reader if self._reader is not None else self._db
+            return list(reader.execute(query, tuple(params)))
+
+    @staticmethod
+    def _where(include_handled: bool) -> str:
+        where = "answered = 0 AND text IS NOT NULL"
+        return where if include_handled else where + " AND handled = 0"
+
+    def count_unanswered(self, include_handled: bool = False) -> int:
+        """How many groups ``unanswered`` would list without a limit."""
+        ((count,),) = self._read(
+            f"SELECT COUNT(DISTINCT grp) FROM questions WHERE {self._where(include_handled)}"
+        )
+        return int(count)
+
+    def unanswered(self, limit: int = 20, include_handled: bool = False) -> list[UnansweredGroup]:
+        """The most asked unanswered questions first (near-duplicates grouped), each with the
+        question most often asked in its group."""
+        where = self._where(include_handled)
+        top = self._read(
+            f"SELECT grp, COUNT(*) AS n, MAX(at) AS last FROM questions WHERE {where} "
+            "GROUP BY grp ORDER BY n DESC, last, grp LIMIT ?",
+            (limit,),
+        )
+        groups: list[UnansweredGroup] = []
+        for group, count, last_at in top:
+            member = f"{where} AND grp = ?"
+            texts = self._read(
+                f"SELECT text, COUNT(*) AS n FROM questions WHERE {member} "
+                "GROUP BY text ORDER BY n DESC, MIN(id) LIMIT 4",
+                (group,),
             )
-            if best is not None and key:
-                members[best[2]].append(row)
-            else:
-                reps.append(key)
-                members.append([row])
-        groups: list[tuple[list[int], UnansweredGroup]] = []
-        for rows in members:
-            texts = Counter(r[3] or "" for r in rows)
+            chat_types = self._read(
+                f"SELECT DISTINCT chat_type FROM questions WHERE {member}", (group,)
+            )
+            candidates = self._read(
+                f"SELECT DISTINCT candidates FROM questions WHERE {member}", (group,)
+            )
             groups.append(
-                (
-                    [r[0] for r in rows],
-                    UnansweredGroup(
-                        id=rows[0][0],
-                        text=texts.most_common(1)[0][0],
-                        count=len(rows),
-                        last_at=max(r[1] for r in rows),
-                        chat_types=tuple(sorted({r[2] for r in rows})),
-                        candidates=tuple(sorted({c for r in rows for c in r[4].split() if c})),
-                        variants=tuple(t for t, _ in texts.most_common(4)),
-                    ),
+                UnansweredGroup(
+                    id=int(group),
+                    text=texts[0][0],
+                    count=int(count),
+                    last_at=last_at,
+                    chat_types=tuple(sorted(c for (c,) in chat_types)),
+                    candidates=tuple(sorted({c for (cs,) in candidates for c in cs.split()})),
+                    variants=tuple(t for t, _ in texts),
                 )
             )
         return groups
 
-    def unanswered(self, limit: int = 20, include_handled: bool = False) -> list[UnansweredGroup]:
-        """The most asked unanswered questions first, near-duplicates grouped."""
-        groups = [g for _, g in self._groups(include_handled)]
-        groups.sort(key=lambda g: (-g.count, g.last_at), reverse=False)
-        return groups[:limit]
-
     def mark_handled(self, group_id: int) -> int:
-        """Mark the group whose first question is ``group_id``; returns how many were marked."""
-        for ids, group in self._groups(include_handled=False):
-            if group.id == group_id:
-                marks = ",".join("?" * len(ids))
-                with self._lock:
-                    self._db.execute(f"UPDATE questions SET handled = 1 WHERE id IN ({marks})", ids)
-                return len(ids)
-        return 0
+        """Mark the open group whose first question is ``group_id``; returns how many were
+        marked."""
+        with self._lock:
+            marked = self._db.execute(
+                "UPDATE questions SET handled = 1 WHERE answered = 0 AND handled = 0 AND grp = ?",
+                (group_id,),
+            ).rowcount
+            self._window.pop(group_id, None)
+        return int(marked)
 
     def _rate(self, since: str) -> float | None:
-        with self._lock:
-            total, answered = self._db.execute(
-                "SELECT COUNT(*), COALESCE(SUM(answered), 0) FROM questions WHERE day >= ?",
-                (since,),
-            ).fetchone()
+        ((total, answered),) = self._read(
+            "SELECT COUNT(*), COALESCE(SUM(answered), 0) FROM questions WHERE day >= ?",
+            (since,),
+        )
         return answered / total if total else None
 
     def stats(self, days: int = 30, now: datetime | None = None) -> Stats:
         today = (now or datetime.now(UTC)).astimezone(UTC).date()
         since = (today - timedelta(days=days - 1)).isoformat()
-        with self._lock:
-            per_day = list(
-                self._db.execute(
-                    "SELECT day, COUNT(*) FROM questions WHERE day >= ? GROUP BY day ORDER BY day",
-                    (since,),
-                )
-            )
-            per_intent = list(
-                self._db.execute(
-                    "SELECT intent, COUNT(*) AS n FROM questions WHERE day >= ? "
-                    "GROUP BY intent ORDER BY n DESC, intent",
-                    (since,),
-                )
-            )
-            cluster_rows = list(
-                self._db.execute("SELECT clusters FROM questions WHERE day >= ?", (since,))
-            )
-        clusters = Counter(c for (row,) in cluster_rows for c in row.split())
+        per_day = self._read(
+            "SELECT day, COUNT(*) FROM questions WHERE day >= ? GROUP BY day ORDER BY day",
+            (since,),
+        )
+        per_intent = self._read(
+            "SELECT intent, COUNT(*) AS n FROM questions WHERE day >= ? "
+            "GROUP BY intent ORDER BY n DESC, intent",
+            (since,),
+        )
+        clusters: Counter[str] = Counter()
+        for row, n in self._read(
+            "SELECT clusters, COUNT(*) FROM questions WHERE day >= ? AND clusters != '' "
+            "GROUP BY clusters",
+            (since,),
+        ):
+            for cluster in row.split():
+                clusters[cluster] += n
         return Stats(
             days=days,
             per_day=[(d, n) for d, n in per_day],
@@ -249,5 +420,8 @@ class SqliteStore:
         return len(groups)
 
     def close(self) -> None:
+        with self._read_lock:
+            if self._reader is not None:
+                self._reader.close()
         with self._lock:
             self._db.close()

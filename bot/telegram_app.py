@@ -60,7 +60,7 @@ from bot.handlers.filters import ADDRESSED, COMMAND_FOR_US, PRIVATE
 from bot.logs import protect, quiet_noisy_loggers, setup_logging
 from bot.menus import COMMANDS
 from bot.reloading import KnowledgeHolder
-from bot.store import QuestionStore, SqliteStore
+from bot.store import DEFAULT_RETENTION_DAYS, QuestionStore, SqliteStore
 
 TravelApp = Application[
     ExtBot[int],  # the int is AIORateLimiter's per-request argument (max retries)
@@ -91,11 +91,11 @@ GRACEFUL_SECONDS: Final = 10
 log = logging.getLogger("bot.telegram")
 
 
-def open_store(data_dir: Path) -> SqliteStore:
+def open_store(data_dir: Path, retention_days: int = DEFAULT_RETENTION_DAYS) -> SqliteStore:
     """The question store under ``TRAVELBOT_DATA_DIR``; a folder it cannot use is a
     ``SettingsError`` (one line at start-up), not a failure at the first question."""
     try:
-        return SqliteStore.in_dir(data_dir)
+        return SqliteStore.in_dir(data_dir, retention_days)
     except (OSError, sqlite3.Error) as exc:
         raise SettingsError(
             f"TRAVELBOT_DATA_DIR ({data_dir}) cannot hold the question store: {exc}"
@@ -147,7 +147,9 @@ def build_application(
     app.bot_data[SERVICES_KEY] = Services(
         knowledge=knowledge,
         flood=flood if flood is not None else FloodGuard(),
-        store=store if store is not None else open_store(settings.data_dir),
+        store=store
+        if store is not None
+        else open_store(settings.data_dir, settings.retention_days),
         settings=settings,
     )
     register_handlers(app)

@@ -14,12 +14,14 @@ import os
 import re
 import shutil
 import sqlite3
+import threading
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -520,3 +522,31 @@ async def test_an_unreadable_clusters_folder_is_refused_and_the_admins_are_told(
         assert f"{folder}/: no clusters:" in told
         answer = await ask(fake, "which city is number 2?", TRAVELLER)
         assert "Tokyo–Yokohama" in answer.result["text"]
+
+
+async def test_an_admin_report_does_not_hold_up_a_travellers_reply(
+    app: TravelApp, fake: FakeBotApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A report runs on its own thread and connection: however long /unanswered takes, a
+    traveller's question is recorded and answered meanwhile."""
+    found = services(app)
+    under_way, release = threading.Event(), threading.Event()
+    unanswered = found.store.unanswered
+
+    def slow_report(*args: Any, **kwargs: Any) -> Any:
+        under_way.set()
+        release.wait(timeout=20)
+        return unanswered(*args, **kwargs)
+
+    monkeypatch.setattr(found.store, "unanswered", slow_report)
+    fake.send_text(ADMIN, "/unanswered")
+    assert await asyncio.to_thread(under_way.wait, 5)
+    try:
+        reply = await ask(fake, "where can I buy a surfboard in lisbon?", TRAVELLER)
+        assert reply.result["text"]
+        rank = await ask(fake, "which city is number 2?", TRAVELLER)
+        assert "Tokyo–Yokohama" in rank.result["text"]
+    finally:
+        release.set()
+    listing = (await fake.wait_for("sendMessage", chat_id=ADMIN)).result["text"]
+    assert "×1 where can I buy a surfboard in lisbon?" in listing, listing
