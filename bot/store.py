@@ -8,8 +8,10 @@ that several replicas could share another backend.
 Near-duplicate unanswered questions are grouped when they are written, not when an admin
 reads them: a new question joins the open group whose text normalises to the same words
 (an index look-up) or, failing that, the most similar of the ``GROUP_WINDOW`` most recently
-asked open groups (``token_set_ratio`` >= 85). So a write costs a bounded amount, and
-``/unanswered`` and ``/handled`` are indexed queries, whatever the number of questions.
+asked open groups (``token_set_ratio`` >= 85). Each group's count, wordings, chat types and
+candidates are kept up to date in ``question_groups`` and ``group_texts`` in the same
+transaction. So a write costs a bounded amount, and ``/unanswered`` and ``/handled`` read or
+change a few indexed rows, whatever the number of questions.
 Reports read through their own connection: under WAL a reader never waits for the writer, nor
 the writer for a reader.
 
@@ -53,19 +55,42 @@ CREATE TABLE IF NOT EXISTS questions (
     answered INTEGER NOT NULL,
     text TEXT,                   -- only for unanswered questions
     candidates TEXT NOT NULL DEFAULT '',  -- intents or clusters the bot hesitated between
-    handled INTEGER NOT NULL DEFAULT 0
+    handled INTEGER NOT NULL DEFAULT 0    -- before question_groups; read only to migrate
 );
 CREATE INDEX IF NOT EXISTS questions_day ON questions(day);
 """
 _GROUPS = """
-CREATE INDEX IF NOT EXISTS questions_groups ON questions(answered, handled, grp, at);
-CREATE INDEX IF NOT EXISTS questions_norm ON questions(norm, handled) WHERE answered = 0;
+CREATE TABLE IF NOT EXISTS question_groups (
+    id INTEGER PRIMARY KEY,      -- the id of the group's first question: what /handled takes
+    count INTEGER NOT NULL,      -- its questions whose text is still kept
+    last_at TEXT NOT NULL,
+    handled INTEGER NOT NULL DEFAULT 0,
+    chat_types TEXT NOT NULL DEFAULT '',  -- space-separated, sorted
+    candidates TEXT NOT NULL DEFAULT ''   -- space-separated, sorted
+);
+CREATE INDEX IF NOT EXISTS question_groups_listing
+    ON question_groups(handled, count DESC, last_at, id);
+CREATE TABLE IF NOT EXISTS group_texts (  -- how often each wording of a group was asked
+    grp INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    first_id INTEGER NOT NULL,
+    PRIMARY KEY (grp, text)
+);
+CREATE INDEX IF NOT EXISTS group_texts_top ON group_texts(grp, count DESC, first_id);
+CREATE INDEX IF NOT EXISTS questions_norm ON questions(norm) WHERE answered = 0;
+CREATE INDEX IF NOT EXISTS questions_grp ON questions(grp) WHERE grp IS NOT NULL;
 DROP INDEX IF EXISTS questions_unanswered;
+DROP INDEX IF EXISTS questions_groups;
 """
 _GROUP_COLUMNS = {
     "grp": "INTEGER",  # the id of the group's first question (unanswered questions only)
     "norm": "TEXT",  # the normalised text the grouping compares (while the text is kept)
 }
+
+
+def _words(*values: str) -> str:
+    return " ".join(sorted({w for v in values for w in v.split()}))
 
 
 @dataclass(frozen=True)
@@ -150,8 +175,8 @@ class SqliteStore:
     # ---- grouping, at write time -------------------------------------------------------------
 
     def _migrate(self) -> None:
-        """Add the grouping columns to a store written before them, and group its unanswered
-        questions once, in the order they came (under the write lock)."""
+        """Add the grouping columns and tables to a store written before them, and group its
+        unanswered questions once, in the order they came (under the write lock)."""
         columns = {row[1] for row in self._db.execute("PRAGMA table_info(questions)")}
         for name, kind in _GROUP_COLUMNS.items():
             if name not in columns:
@@ -159,20 +184,16 @@ class SqliteStore:
         self._db.executescript(_GROUPS)
         rows = list(
             self._db.execute(
-                "SELECT id, text, handled FROM questions WHERE answered = 0 AND grp IS NULL "
-                "ORDER BY id"
+                "SELECT id, at, chat_type, text, candidates, handled FROM questions "
+                "WHERE answered = 0 AND grp IS NULL AND text IS NOT NULL ORDER BY id"
             )
         )
         if rows:
             self._db.execute("BEGIN")
-            for row_id, text, handled in rows:
-                norm = normalise(text) if text else None
-                group = self._group_of(norm, handled=bool(handled)) or row_id
-                self._db.execute(
-                    "UPDATE questions SET grp = ?, norm = ? WHERE id = ?", (group, norm, row_id)
-                )
-                if not handled:
-                    self._joined(group, norm)
+            for row_id, at, chat_type, text, candidates, handled in rows:
+                norm = normalise(text)
+                self._db.execute("UPDATE questions SET norm = ? WHERE id = ?", (norm, row_id))
+                self._file(row_id, at, chat_type, text, norm, candidates, bool(handled))
             self._db.execute("COMMIT")
         self._load_window()
 
@@ -181,19 +202,20 @@ class SqliteStore:
         self._window.clear()
         recent = list(
             self._db.execute(
-                "SELECT grp, MIN(id), MAX(id) AS last FROM questions "
-                "WHERE answered = 0 AND handled = 0 AND norm IS NOT NULL "
-                "GROUP BY grp ORDER BY last DESC LIMIT ?",
+                "SELECT id FROM question_groups WHERE handled = 0 AND count > 0 "
+                "ORDER BY last_at DESC, id DESC LIMIT ?",
                 (GROUP_WINDOW,),
             )
         )
-        for group, first, _ in reversed(recent):
-            (norm,) = self._db.execute(
-                "SELECT norm FROM questions WHERE id = ?", (first,)
+        for (group,) in reversed(recent):
+            first = self._db.execute(
+                "SELECT norm FROM questions WHERE grp = ? AND norm IS NOT NULL ORDER BY id LIMIT 1",
+                (group,),
             ).fetchone()
-            self._window[group] = norm
+            if first is not None and first[0]:
+                self._window[group] = first[0]
 
-    def _joined(self, group: int, norm: str | None) -> None:
+    def _joined(self, group: int, norm: str) -> None:
         """``group`` was just asked: it becomes the most recent of the window."""
         if not norm:
             return
@@ -204,15 +226,16 @@ class SqliteStore:
         while len(self._window) > GROUP_WINDOW:
             self._window.popitem(last=False)
 
-    def _group_of(self, norm: str | None, handled: bool = False) -> int | None:
-        """The open group a question with normalised text ``norm`` belongs to, if any: the
-        same words (indexed), else the closest of the window. A text without letters or
-        digits is a group of its own."""
+    def _group_of(self, norm: str, handled: bool = False) -> int | None:
+        """The group a question with normalised text ``norm`` joins, if any: a group (open,
+        unless ``handled``) with a question of the same words (indexed), else the closest of
+        the window. A text without letters or digits is a group of its own."""
         if not norm:
             return None
         same = self._db.execute(
-            "SELECT grp FROM questions INDEXED BY questions_norm "
-            "WHERE norm = ? AND answered = 0 AND handled = ? AND grp IS NOT NULL LIMIT 1",
+            "SELECT q.grp FROM questions AS q INDEXED BY questions_norm "
+            "JOIN question_groups AS g ON g.id = q.grp "
+            "WHERE q.norm = ? AND q.answered = 0 AND g.handled = ? ORDER BY q.id DESC LIMIT 1",
             (norm, int(handled)),
         ).fetchone()
         if same is not None:
@@ -227,6 +250,45 @@ class SqliteStore:
             score_cutoff=_GROUP_SCORE,
         )
         return None if best is None else int(best[2])
+
+    def _file(
+        self,
+        row_id: int,
+        at: str,
+        chat_type: str,
+        text: str,
+        norm: str,
+        candidates: str,
+        handled: bool = False,
+    ) -> int:
+        """Put the unanswered question ``row_id`` in its group (a new one if none fits) and
+        count it there; the caller holds the write lock and a transaction."""
+        group = self._group_of(norm, handled)
+        if group is None:
+            group = row_id
+            self._db.execute(
+                "INSERT INTO question_groups (id, count, last_at, handled, chat_types, "
+                "candidates) VALUES (?, 1, ?, ?, ?, ?)",
+                (group, at, int(handled), chat_type, _words(candidates)),
+            )
+        else:
+            kinds, hesitations = self._db.execute(
+                "SELECT chat_types, candidates FROM question_groups WHERE id = ?", (group,)
+            ).fetchone()
+            self._db.execute(
+                "UPDATE question_groups SET count = count + 1, last_at = MAX(last_at, ?), "
+                "chat_types = ?, candidates = ? WHERE id = ?",
+                (at, _words(kinds, chat_type), _words(hesitations, candidates), group),
+            )
+        self._db.execute("UPDATE questions SET grp = ? WHERE id = ?", (group, row_id))
+        self._db.execute(
+            "INSERT INTO group_texts (grp, text, count, first_id) VALUES (?, ?, 1, ?) "
+            "ON CONFLICT (grp, text) DO UPDATE SET count = count + 1",
+            (group, text, row_id),
+        )
+        if not handled:
+            self._joined(group, norm)
+        return group
 
     def record(
         self,
@@ -252,48 +314,64 @@ class SqliteStore:
             " ".join(candidates),
             norm,
         )
+        insert = (
+            "INSERT INTO questions (at, day, chat_type, intent, clusters, answered, text, "
+            "candidates, norm) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        )
         self.forget_old_text()
         with self._lock:
-            if answered:
-                self._db.execute(
-                    "INSERT INTO questions (at, day, chat_type, intent, clusters, answered, text, "
-                    "candidates, norm) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    row,
-                )
+            if kept is None or norm is None:
+                self._db.execute(insert, row)
                 return
-            group = self._group_of(norm)
             self._db.execute("BEGIN")  # one transaction, one flush to disk
             try:
-                cursor = self._db.execute(
-                    "INSERT INTO questions (at, day, chat_type, intent, clusters, answered, "
-                    "text, candidates, norm, grp) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (*row, group),
-                )
-                if group is None:
-                    group = cursor.lastrowid
-                    self._db.execute("UPDATE questions SET grp = id WHERE id = ?", (group,))
+                row_id = self._db.execute(insert, row).lastrowid
+                assert row_id is not None
+                self._file(row_id, row[0], chat_type, kept, norm, row[7])
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
+                self._load_window()  # the window may name a group the rollback undid
                 raise
-            assert group is not None
-            self._joined(group, norm)
 
     # ---- retention ---------------------------------------------------------------------------
 
     def forget_old_text(self, now: datetime | None = None) -> int:
         """Erase the text of questions older than ``retention_days`` (once a day at most, and
-        at once when ``now`` is given); they still count in the stats. Returns how many."""
+        at once when ``now`` is given); they still count in the stats, no longer in their
+        group. Returns how many were erased."""
         today = (now or datetime.now(UTC)).astimezone(UTC).date()
         if now is None and self._purged_on == today.isoformat():
             return 0
         cutoff = (today - timedelta(days=self.retention_days)).isoformat()
+        old = "FROM questions WHERE day < ? AND text IS NOT NULL"
         with self._lock:
-            erased = self._db.execute(
-                "UPDATE questions SET text = NULL, norm = NULL WHERE day < ? AND text IS NOT NULL",
-                (cutoff,),
-            ).rowcount
             self._purged_on = today.isoformat()
+            counted = list(
+                self._db.execute(
+                    f"SELECT grp, text, COUNT(*) {old} AND grp IS NOT NULL GROUP BY grp, text",
+                    (cutoff,),
+                )
+            )
+            self._db.execute("BEGIN")
+            try:
+                erased = self._db.execute(
+                    f"UPDATE questions SET text = NULL, norm = NULL WHERE id IN (SELECT id {old})",
+                    (cutoff,),
+                ).rowcount
+                for group, text, n in counted:
+                    self._db.execute(
+                        "UPDATE group_texts SET count = count - ? WHERE grp = ? AND text = ?",
+                        (n, group, text),
+                    )
+                    self._db.execute(
+                        "UPDATE question_groups SET count = count - ? WHERE id = ?", (n, group)
+                    )
+                self._db.execute("DELETE FROM group_texts WHERE count <= 0")
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
             if erased:
                 self._load_window()  # the memory of the grouping forgets them too
         return int(erased)
@@ -305,64 +383,53 @@ class SqliteStore:
             reader = self._reader if self._reader is not None else self._db
             return list(reader.execute(query, tuple(params)))
 
-    @staticmethod
-    def _where(include_handled: bool) -> str:
-        where = "answered = 0 AND text IS NOT NULL"
-        return where if include_handled else where + " AND handled = 0"
-
     def count_unanswered(self, include_handled: bool = False) -> int:
         """How many groups ``unanswered`` would list without a limit."""
-        ((count,),) = self._read(
-            f"SELECT COUNT(DISTINCT grp) FROM questions WHERE {self._where(include_handled)}"
-        )
+        open_only = "" if include_handled else " AND handled = 0"
+        ((count,),) = self._read(f"SELECT COUNT(*) FROM question_groups WHERE count > 0{open_only}")
         return int(count)
 
     def unanswered(self, limit: int = 20, include_handled: bool = False) -> list[UnansweredGroup]:
         """The most asked unanswered questions first (near-duplicates grouped), each with the
-        question most often asked in its group."""
-        where = self._where(include_handled)
+        wording most often asked in its group."""
+        open_only = "" if include_handled else " AND handled = 0"
         top = self._read(
-            f"SELECT grp, COUNT(*) AS n, MAX(at) AS last FROM questions WHERE {where} "
-            "GROUP BY grp ORDER BY n DESC, last, grp LIMIT ?",
+            "SELECT id, count, last_at, chat_types, candidates FROM question_groups "
+            f"WHERE count > 0{open_only} ORDER BY count DESC, last_at, id LIMIT ?",
             (limit,),
         )
         groups: list[UnansweredGroup] = []
-        for group, count, last_at in top:
-            member = f"{where} AND grp = ?"
+        for group, count, last_at, chat_types, candidates in top:
             texts = self._read(
-                f"SELECT text, COUNT(*) AS n FROM questions WHERE {member} "
-                "GROUP BY text ORDER BY n DESC, MIN(id) LIMIT 4",
+                "SELECT text FROM group_texts WHERE grp = ? ORDER BY count DESC, first_id LIMIT 4",
                 (group,),
-            )
-            chat_types = self._read(
-                f"SELECT DISTINCT chat_type FROM questions WHERE {member}", (group,)
-            )
-            candidates = self._read(
-                f"SELECT DISTINCT candidates FROM questions WHERE {member}", (group,)
             )
             groups.append(
                 UnansweredGroup(
                     id=int(group),
-                    text=texts[0][0],
+                    text=texts[0][0] if texts else "",
                     count=int(count),
                     last_at=last_at,
-                    chat_types=tuple(sorted(c for (c,) in chat_types)),
-                    candidates=tuple(sorted({c for (cs,) in candidates for c in cs.split()})),
-                    variants=tuple(t for t, _ in texts),
+                    chat_types=tuple(chat_types.split()),
+                    candidates=tuple(candidates.split()),
+                    variants=tuple(t for (t,) in texts),
                 )
             )
         return groups
 
     def mark_handled(self, group_id: int) -> int:
-        """Mark the open group whose first question is ``group_id``; returns how many were
-        marked."""
+        """Mark the open group whose first question is ``group_id``; returns how many
+        questions it holds (0: no such open group)."""
         with self._lock:
-            marked = self._db.execute(
-                "UPDATE questions SET handled = 1 WHERE answered = 0 AND handled = 0 AND grp = ?",
+            found = self._db.execute(
+                "SELECT count FROM question_groups WHERE id = ? AND handled = 0 AND count > 0",
                 (group_id,),
-            ).rowcount
+            ).fetchone()
+            if found is None:
+                return 0
+            self._db.execute("UPDATE question_groups SET handled = 1 WHERE id = ?", (group_id,))
             self._window.pop(group_id, None)
-        return int(marked)
+        return int(found[0])
 
     def _rate(self, since: str) -> float | None:
         ((total, answered),) = self._read(
