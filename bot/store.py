@@ -159,6 +159,9 @@ class SqliteStore:
             with self._lock:
                 self._db.execute("PRAGMA journal_mode=WAL")
                 self._db.execute("PRAGMA synchronous=FULL")
+                (check,) = self._db.execute("PRAGMA quick_check(1)").fetchone()
+                if check != "ok":
+                    raise sqlite3.DatabaseError(f"database disk image is malformed: {check}")
                 self._db.executescript(_SCHEMA)
                 self._migrate()
             self.forget_old_text()
@@ -492,3 +495,33 @@ class SqliteStore:
                 self._reader.close()
         with self._lock:
             self._db.close()
+
+
+def is_corrupt(exc: sqlite3.DatabaseError) -> bool:
+    """The file is damaged or not a database at all, as opposed to locked, full or read-only."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
+        return True
+    message = str(exc)
+    return "malformed" in message or "not a database" in message
+
+
+def open_or_set_aside(
+    path: Path, retention_days: int = DEFAULT_RETENTION_DAYS
+) -> tuple[SqliteStore, Path | None]:
+    """The store at ``path``; when its file is corrupt, the file (and its WAL) is moved aside
+    to ``NAME.corrupt-TIME``, kept for inspection, and a new store takes its place. Returns the
+    store and where the bad file went (``None`` when it was fine). Any other error (a folder
+    that cannot be written, a locked file) is raised: a new store would not help."""
+    try:
+        return SqliteStore(path, retention_days), None
+    except sqlite3.DatabaseError as exc:
+        if not is_corrupt(exc):
+            raise
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    aside = path.with_name(f"{path.name}.corrupt-{stamp}")
+    for suffix in ("", "-wal", "-shm"):
+        source = path.with_name(path.name + suffix)
+        if source.exists():
+            source.replace(aside.with_name(aside.name + suffix))
+    return SqliteStore(path, retention_days), aside

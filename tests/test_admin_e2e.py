@@ -550,3 +550,26 @@ async def test_an_admin_report_does_not_hold_up_a_travellers_reply(
         release.set()
     listing = (await fake.wait_for("sendMessage", chat_id=ADMIN)).result["text"]
     assert "×1 where can I buy a surfboard in lisbon?" in listing, listing
+
+
+# ---- a corrupt question store --------------------------------------------------------------
+
+
+async def test_a_corrupt_store_is_set_aside_and_the_bot_starts(
+    fake: FakeBotApi, settings: Settings
+) -> None:
+    """Answering does not need the statistics: the bot starts with a new store, keeps a copy of
+    the bad file and tells the admins."""
+    settings.data_dir.mkdir(parents=True)
+    bad = settings.data_dir / "travelbot.sqlite3"
+    garbage = b"not a database, whatever its name says\n" * 200
+    bad.write_bytes(garbage)
+    async with running(fake, settings):
+        told = (await fake.wait_for("sendMessage", chat_id=ADMIN)).result["text"]
+        [copy] = settings.data_dir.glob("travelbot.sqlite3.corrupt-*")
+        assert copy.read_bytes() == garbage
+        assert str(copy) in told and "new" in told
+        answer = await ask(fake, "which city is number 2?", TRAVELLER)
+        assert "Tokyo–Yokohama" in answer.result["text"]
+        stats = (await ask(fake, "/stats", ADMIN)).result["text"]
+        assert "Questions in the last 30 days: 1." in stats

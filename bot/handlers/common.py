@@ -50,6 +50,8 @@ class Services:
     flood: FloodGuard
     store: QuestionStore
     settings: Settings
+    notices: list[str] = field(default_factory=list)
+    """What the admins are told once the bot has started (a corrupt store set aside)."""
     reported_failure: tuple[str, ...] | None = None
     """The problems last sent to the admins about a watched change, so each is sent once."""
     store_thread: ThreadPoolExecutor = field(default_factory=_store_thread)
