@@ -91,6 +91,7 @@ EN: dict[str, str] = {
     "edited": "I answer new messages only: send your question again.",
     "nearby_title": "The sights I know nearest to you:",
     "nearby_far": "The nearest sights I know are a long way from you:",
+    "nearby_invalid": "That location is not a point on the map, so I can't tell what is near it.",
     "nearby_none": "I don't know where any sight is, so I can't tell what is near you.",
     "distance_m": "{m} m",
     "distance_km": "{km} km",
