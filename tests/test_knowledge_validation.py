@@ -1055,3 +1055,25 @@ def test_a_folder_without_read_permission_is_refused_for_real(tmp_path: Path) ->
     finally:
         (base / "kb" / "clusters").chmod(0o755)
         shutil.rmtree(base)
+
+
+def test_run_with_a_hostile_knowledge_is_refused_in_lines_not_a_traceback(
+    kb_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in list(os.environ):
+        if name.startswith(("TRAVELBOT_", "TELEGRAM_")):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123456789:AAFakeTokenForTravelbotTests_012345")
+    monkeypatch.setenv("TRAVELBOT_DATA_DIR", str(kb_dir.parent / "data"))
+    write(kb_dir, "deep.yaml", "sources: " + "[" * 600 + "]" * 600 + "\n")
+    (kb_dir / "loop.yaml").symlink_to("loop.yaml")
+    for argv in (["run", "--check", "--knowledge", "kb"], ["run", "--knowledge", "kb"]):
+        assert main(argv) == 1
+        captured = capsys.readouterr()
+        assert "Traceback" not in captured.err
+        lines = captured.err.splitlines()
+        assert lines[-1] == "travelbot: the knowledge is invalid (see above)"
+        assert [(f, n) for f, n, _ in problems(lines[:-1])] == [
+            ("kb/deep.yaml", 1),
+            ("kb/loop.yaml", 1),
+        ]
