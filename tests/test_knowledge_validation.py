@@ -1011,11 +1011,23 @@ def test_an_unreadable_file_is_a_problem(
     assert found[1][2] == "cannot read file: Permission denied"
 
 
+def _as_an_ordinary_user() -> tuple[list[str], int | None]:
+    """A command prefix and a user id under which ``chmod`` stops reading: root without the
+    capabilities that let it read anything (util-linux ``setpriv``), or else ``nobody``."""
+    if os.geteuid() != 0:
+        return [], None
+    setpriv = shutil.which("setpriv")
+    if setpriv:
+        drop = "-dac_override,-dac_read_search"
+        return [setpriv, f"--bounding-set={drop}", f"--inh-caps={drop}"], None
+    return [], 65534
+
+
 def test_a_folder_without_read_permission_is_refused_for_real(tmp_path: Path) -> None:
-    """The same with the operating system's own refusal: ``travelbot validate`` as a user who
-    may not list ``clusters/`` (as root, the check runs as ``nobody``, whom ``chmod`` stops)."""
-    user = 65534 if os.geteuid() == 0 else None
-    base = Path(tempfile.mkdtemp(prefix="travelbot-perm-"))  # reachable by ``nobody``
+    """The same with the operating system's own refusal: ``travelbot validate`` in a process
+    that ``chmod 000`` stops (as root: without CAP_DAC_OVERRIDE, or as ``nobody``)."""
+    prefix, user = _as_an_ordinary_user()
+    base = Path(tempfile.mkdtemp(prefix="travelbot-perm-"))  # reachable by ``nobody`` too
     try:
         kb = base / "kb"
         (kb / "clusters").mkdir(parents=True)
@@ -1029,7 +1041,7 @@ def test_a_folder_without_read_permission_is_refused_for_real(tmp_path: Path) ->
 
         def validate_as_user() -> subprocess.CompletedProcess[str]:
             return subprocess.run(
-                [sys.executable, "-m", "bot", "validate", "kb"],
+                [*prefix, sys.executable, "-m", "bot", "validate", "kb"],
                 cwd=base,
                 env=env,
                 user=user,
@@ -1040,16 +1052,21 @@ def test_a_folder_without_read_permission_is_refused_for_real(tmp_path: Path) ->
 
         try:
             done = validate_as_user()
-        except PermissionError as exc:  # pragma: no cover - no setuid in this sandbox
-            pytest.skip(f"cannot run a process as another user here: {exc}")
-        if "Permission denied" in done.stderr and "python" in done.stderr.lower():
-            pytest.skip(f"the interpreter is not readable by user {user}: {done.stderr}")
+        except PermissionError as exc:  # pragma: no cover - neither setpriv nor setuid here
+            pytest.skip(f"cannot run a process without root's read-anything rights: {exc}")
         assert "Traceback" not in done.stderr, done.stderr
         assert (done.returncode, done.stdout) == (
             1,
             "kb/clusters/: cannot list this folder: Permission denied\n",
         ), done.stderr
-        (kb / "clusters").chmod(0o755)
+        (kb / "clusters" / "tokyo.yaml").chmod(0o000)  # a file it may not read, in a folder
+        (kb / "clusters").chmod(0o755)  # it may list
+        done = validate_as_user()
+        assert (done.returncode, done.stdout) == (
+            1,
+            "kb/clusters/tokyo.yaml:1: cannot read file: Permission denied\n",
+        ), done.stderr
+        (kb / "clusters" / "tokyo.yaml").chmod(0o644)
         done = validate_as_user()
         assert (done.returncode, done.stdout.split(",")[0]) == (0, "ok: 2 files"), done.stderr
     finally:
