@@ -159,6 +159,7 @@ class SqliteStore:
             with self._lock:
                 self._db.execute("PRAGMA journal_mode=WAL")
                 self._db.execute("PRAGMA synchronous=FULL")
+                self._db.execute("PRAGMA secure_delete=ON")  # erased text is overwritten
                 (check,) = self._db.execute("PRAGMA quick_check(1)").fetchone()
                 if check != "ok":
                     raise sqlite3.DatabaseError(f"database disk image is malformed: {check}")

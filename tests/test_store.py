@@ -243,6 +243,8 @@ def test_question_text_is_erased_after_the_retention_period(tmp_path: Path) -> N
     assert texts == ["hotel prices in seoul"]
     assert "X123" not in "\n".join(store._db.iterdump())
     assert store.stats(days=60, now=NOW).total == 3  # still counted
+    store._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    assert b"X123" not in store.path.read_bytes()  # overwritten in the file, not just unlinked
     store.close()
     # opening the store erases what is older than the period, without being asked
     reopened = SqliteStore.in_dir(tmp_path, retention_days=1)
