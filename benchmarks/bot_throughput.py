@@ -226,6 +226,9 @@ class MemoryStore:
     def unanswered(self, limit: int = 20, include_handled: bool = False) -> list[UnansweredGroup]:
         return []
 
+    def count_unanswered(self, include_handled: bool = False) -> int:
+        return 0
+
     def mark_handled(self, group_id: int) -> int:
         return 0
 

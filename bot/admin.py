@@ -158,16 +158,16 @@ def reload_report(
 
 
 def unanswered_report(
-    groups: Sequence[UnansweredGroup], shown: int = UNANSWERED_SHOWN
+    groups: Sequence[UnansweredGroup], shown: int = UNANSWERED_SHOWN, total: int | None = None
 ) -> list[Answer]:
     """The most asked groups first, each with its id (for ``/handled``), its count, the
-    question most often asked in that group and the candidates."""
+    question most often asked in that group and the candidates. ``total``: how many groups
+    there are, when ``groups`` holds only the first ones."""
     if not groups:
         return note(t("admin_unanswered_none"))
     listed = groups[:shown]
-    lines: list[Line] = [
-        text(bold(t("admin_unanswered_title", shown=len(listed), total=len(groups))))
-    ]
+    count = len(groups) if total is None else max(total, len(groups))
+    lines: list[Line] = [text(bold(t("admin_unanswered_title", shown=len(listed), total=count)))]
     for group in listed:
         line: list[Span] = [
             bold(t("admin_unanswered_line", id=group.id, count=group.count)),

@@ -110,7 +110,7 @@ def cmd_unanswered(args: argparse.Namespace) -> int:
     if not path.exists():
         print(f"no questions recorded yet (no store at {path})", file=sys.stderr)
         return 0
-    store = SqliteStore(path)
+    store = SqliteStore(path, settings.retention_days)
     try:
         if args.csv:
             store.export_csv(sys.stdout, include_handled=args.all)

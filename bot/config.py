@@ -45,6 +45,10 @@ class Settings:
     log_level: str = "INFO"
     reload_interval: float = 10.0
     """Seconds between two looks at the knowledge folder's files; 0: no watching."""
+    retention_days: int = 90
+    """``TRAVELBOT_RETENTION_DAYS``: days the text of an unanswered question is kept in the
+    question store (1 to 3650). Travellers type personal data into questions; older text is
+    erased (daily, and when the store is opened), and the question counts in /stats only."""
 
     @property
     def mode(self) -> str:
@@ -243,4 +247,5 @@ def load_settings(env: Mapping[str, str], *, need_token: bool = False) -> Settin
         log_format=log_format,
         log_level=log_level,
         reload_interval=_interval(env, "TRAVELBOT_RELOAD_INTERVAL", 10.0, 1.0, 86_400.0),
+        retention_days=_int(env, "TRAVELBOT_RETENTION_DAYS", 90, 1, 3650),
     )

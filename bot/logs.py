@@ -1,4 +1,5 @@
-"""Logging for the long-running bot: text or JSON lines, with secrets masked.
+"""Logging for the long-running bot: text or JSON lines, with secrets masked and, at DEBUG,
+python-telegram-bot's user content (updates, messages, names, chat ids) left out.
 
 The mask is the last line of defence: the bot's own messages never include the token, and the
 ``httpx`` logger, whose request lines hold the Bot API URL and so the token, is kept at
@@ -11,15 +12,46 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TextIO
 
 MASK = "[hidden]"
 QUIET_LOGGERS = ("httpx", "httpcore", "apscheduler")
+CONTENT_LOGGERS = ("telegram",)
+"""Loggers whose DEBUG records carry user content: python-telegram-bot logs each update
+("Processing update ...") and each Bot API call's parameters and result (messages, names,
+chat ids) at DEBUG. Those arguments are replaced by their kind (an update by its id)."""
+
+
+def _redacted(value: object) -> object:
+    if value is None or isinstance(value, bool | int | float | str):
+        return value  # endpoint names, counts, log prefixes
+    if isinstance(value, list | tuple) and all(isinstance(v, int) for v in value):
+        return value  # update ids
+    update_id = getattr(value, "update_id", None)
+    if isinstance(update_id, int):
+        return f"<update {update_id}>"
+    return f"<{type(value).__name__} not logged: it may hold user content>"
+
+
+def _redact_user_content(record: logging.LogRecord) -> None:
+    if record.levelno > logging.DEBUG or not record.args:
+        return
+    if not record.name.startswith(CONTENT_LOGGERS):
+        return
+    args = record.args
+    if isinstance(args, Mapping):
+        if "%(" in str(record.msg):
+            record.args = {k: _redacted(v) for k, v in args.items()}
+        else:
+            record.args = (_redacted(args),)
+        return
+    record.args = tuple(_redacted(a) for a in args)
 
 
 class SecretFilter(logging.Filter):
-    """Replaces each secret in a record's message and traceback with ``MASK``."""
+    """Replaces each secret in a record's message and traceback with ``MASK``, and the user
+    content in the DEBUG records of ``CONTENT_LOGGERS`` by its kind."""
 
     def __init__(self, secrets: Iterable[str | None]) -> None:
         super().__init__()
@@ -38,6 +70,7 @@ class SecretFilter(logging.Filter):
         return value
 
     def filter(self, record: logging.LogRecord) -> bool:
+        _redact_user_content(record)  # first: below, the message is formatted for good
         if not self._secrets:
             return True
         try:

@@ -154,6 +154,8 @@ def distance(km: float) -> str:
 def nearby(engine: Engine, lat: float, lon: float) -> Answer:
     """The sights nearest to a shared location, with distances and a map button each."""
     kb = engine.kb
+    if not geo.is_on_earth(lat, lon):  # a forged update: NaN, infinite or out of range
+        return Answer("unknown", (), 0.0, (text(t("nearby_invalid")),))
     found = geo.nearest(kb, lat, lon, NEARBY_LIMIT)
     if not found:
         return Answer("unknown", (), 0.0, (text(t("nearby_none")),))

@@ -102,6 +102,7 @@ EN: dict[str, str] = {
     "edited": "I answer new messages only: send your question again.",
     "nearby_title": "The sights I know nearest to you:",
     "nearby_far": "The nearest sights I know are a long way from you:",
+    "nearby_invalid": "That location is not a point on the map, so I can't tell what is near it.",
     "nearby_none": "I don't know where any sight is, so I can't tell what is near you.",
     "distance_m": "{m} m",
     "distance_km": "{km} km",
@@ -141,6 +142,11 @@ EN: dict[str, str] = {
     ),
     "admin_handled": "Marked #{id} handled: {n} question(s).",
     "admin_handled_none": "There is no open group #{id}; send /unanswered for the ids.",
+    "admin_store_set_aside": (
+        "The question store {path} could not be read (corrupt), so the statistics and "
+        "unanswered questions start anew; the old file is kept as {copy}. Answering is not "
+        "affected."
+    ),
     "admin_handled_usage": "Send /handled ID with a group's id from /unanswered, e.g. /handled 12.",
     "admin_stats_total": "Questions in the last {days} days: {total}.",
     "admin_stats_days": "Per day (UTC), last 7 days:",

@@ -11,6 +11,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 _CJK_DIGITS = {
+    "零": 0,
+    "〇": 0,
     "一": 1,
     "二": 2,
     "两": 2,
@@ -22,9 +24,16 @@ _CJK_DIGITS = {
     "七": 7,
     "八": 8,
     "九": 9,
-    "十": 10,
 }
-_CJK_NUM = "[一二两兩三四五六七八九十]{1,3}"
+_CJK_UNITS = {"十": 10, "百": 100, "千": 1000}
+_CJK_MYRIADS = {"万": 10**4, "萬": 10**4, "亿": 10**8, "億": 10**8}
+# A numeral starts with a digit or 十 (十一); a lone 百 or 万 is a word part (百度 is Baidu).
+# It is read whole, so 第九千九百九十九 is 9999, never the 9 it starts with.
+_CJK_NUM = "[一二两兩三四五六七八九十][零〇一二两兩三四五六七八九十百千万萬亿億]{0,15}"
+_DIGITS = r"\d{1,12}(?!\d)"
+# A minus before a number, as typed (normalising turns it into a space): "-1", "−1", "minus 1".
+# After a letter or digit a dash joins words or a range ("top-3", "1-3"): not a minus.
+_NEGATIVE = re.compile(r"(?:(?<![\w.,])[-\u2212\u2010-\u2015\ufe63\uff0d]\s*|\bminus\s+)(\d+)")
 
 
 @dataclass(frozen=True)
@@ -36,20 +45,33 @@ class RankRef:
 
 
 def _cjk_number(text: str) -> int | None:
+    """The value of a numeral in Chinese characters (or of plain digits); ``None`` when it is
+    not a well-formed numeral (two digits in a row, a unit without a number...)."""
     if not text:
         return None
     if text.isdigit():
         return int(text)
-    if text == "十":
-        return 10
-    if text.startswith("十"):  # 十一..十九
-        return 10 + _CJK_DIGITS.get(text[1:], 0)
-    if len(text) == 1:
-        return _CJK_DIGITS.get(text)
-    if len(text) >= 2 and text[1] == "十":  # 二十, 二十三
-        tail = _CJK_DIGITS.get(text[2:], 0) if len(text) > 2 else 0
-        return _CJK_DIGITS.get(text[0], 0) * 10 + tail
-    return None
+    total = 0  # whole myriads (万, 亿) so far
+    section = 0  # below the current myriad
+    digit: int | None = None  # a digit waiting for its unit
+    for char in text:
+        if char in _CJK_DIGITS:
+            value = _CJK_DIGITS[char]
+            if digit is not None and digit != 0 and value != 0:
+                return None  # 九九: two digits without a unit between them
+            digit = value
+        elif char in _CJK_UNITS:
+            section += (1 if digit is None else digit) * _CJK_UNITS[char]
+            digit = None
+        elif char in _CJK_MYRIADS:
+            section += digit or 0
+            if section == 0:
+                return None  # 亿 alone
+            total += section * _CJK_MYRIADS[char]
+            section, digit = 0, None
+        else:
+            return None
+    return total + section + (digit or 0)
 
 
 def _word_pattern(words: Mapping[str, int]) -> str:
@@ -65,8 +87,8 @@ def _build(words: Mapping[str, int]) -> list[tuple[re.Pattern[str], bool, str]]:
     # Order matters: "top 3" must be seen as a top-N before "3" is seen as an exact rank.
     return [
         (re.compile(rf"\b(?:top|first|best)\s*{num}\b"), True, "latin"),
-        (re.compile(rf"(?:前|トップ|top)\s*(\d{{1,3}}|{_CJK_NUM})"), True, "cjk"),
-        (re.compile(r"상위\s*(\d{1,3})"), True, "cjk"),
+        (re.compile(rf"(?:前|トップ|top)\s*({_DIGITS}|{_CJK_NUM})"), True, "cjk"),
+        (re.compile(rf"상위\s*({_DIGITS})"), True, "cjk"),
         (
             re.compile(
                 rf"(?:#|\bno\.?\s*|\bnumber\s*|\bnum\s*|\bnr\.?\s*|\brank(?:ed)?\s*)\s*{num}\b"
@@ -75,8 +97,8 @@ def _build(words: Mapping[str, int]) -> list[tuple[re.Pattern[str], bool, str]]:
             "latin",
         ),
         (re.compile(r"\b(\d{1,12})\s*(?:st|nd|rd|th)\b"), False, "latin"),
-        (re.compile(rf"第\s*(\d{{1,3}}|{_CJK_NUM})"), False, "cjk"),
-        (re.compile(rf"(?<![\d.,])(\d{{1,3}}|{_CJK_NUM})\s*(?:位|名|위|등)"), False, "cjk"),
+        (re.compile(rf"第\s*({_DIGITS}|{_CJK_NUM})"), False, "cjk"),
+        (re.compile(rf"(?<![\d.,])({_DIGITS}|{_CJK_NUM})\s*(?:位|名|위|등)"), False, "cjk"),
         (re.compile(rf"\b({_word_pattern(ordinals)})\b"), False, "latin"),
         (re.compile(r"(첫|두|세|네|다섯)\s*(?:번째|번 째|째)"), False, "korean"),
     ]
@@ -148,8 +170,11 @@ class RankReader:
             return _cjk_number(raw)
         return self.words.get(raw)
 
-    def find(self, normalised: str) -> list[RankRef]:
-        """Every rank reference in the text, in order of the patterns' priority."""
+    def find(self, normalised: str, typed: str | None = None) -> list[RankRef]:
+        """Every rank reference in the text, in order of the patterns' priority. ``typed``, the
+        question as written, tells a negative number ("number -1") from a rank: normalising
+        drops the minus sign."""
+        negative = {int(m.group(1)) for m in _NEGATIVE.finditer(typed)} if typed else set()
         found: list[RankRef] = []
         taken: list[tuple[int, int]] = []
         for pattern, top, kind in self.patterns:
@@ -157,8 +182,9 @@ class RankReader:
                 span = match.span()
                 if any(a < span[1] and span[0] < b for a, b in taken):
                     continue
-                value = self._value(match.group(1), kind)
-                if value is None:
+                raw = match.group(1)
+                value = self._value(raw, kind)
+                if value is None or (raw.isdigit() and value in negative):
                     continue
                 taken.append(span)
                 found.append(RankRef(value, top))

@@ -8,13 +8,17 @@ refused and the last good knowledge keeps serving; the chats' context carries ac
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from bot.engine import Engine
-from bot.knowledge import KnowledgeError, Problem, find_files, load_knowledge
+from bot.knowledge import KnowledgeError, Problem, load_knowledge
+from bot.knowledge.loader import scan
+
+log = logging.getLogger("bot.knowledge")
 
 
 @dataclass(frozen=True)
@@ -28,16 +32,23 @@ class ReloadResult:
         return [str(p) for p in self.problems]
 
 
-def _snapshot(root: Path) -> tuple[tuple[str, int, int], ...]:
-    """Names, sizes and modification times: cheap to take every few seconds."""
-    entries: list[tuple[str, int, int]] = []
-    for path in find_files([root]):
+Snapshot = tuple[tuple[str, int, int, int, int], ...]
+
+
+def _snapshot(root: Path) -> tuple[Snapshot, tuple[Problem, ...]]:
+    """Names, sizes, modes and times, and the folders that could not be listed: cheap to
+    take every few seconds. A file or folder made readable again (``chmod``) moves its change
+    time, so the watch tries again."""
+    found = scan([root])
+    entries: list[tuple[str, int, int, int, int]] = []
+    for path in found.files:
         try:
             st = path.stat()
         except OSError:
+            entries.append((str(path), -1, -1, -1, -1))  # a dangling link: still a file to read
             continue
-        entries.append((str(path), st.st_size, st.st_mtime_ns))
-    return tuple(entries)
+        entries.append((str(path), st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_mode))
+    return tuple(entries), found.problems
 
 
 class KnowledgeHolder:
@@ -70,6 +81,16 @@ class KnowledgeHolder:
             except KnowledgeError as exc:
                 self.failed_reloads += 1
                 return ReloadResult(False, True, exc.problems, old.kb.fingerprint)
+            except Exception as exc:  # a loader bug: refuse like a problem, keep serving
+                log.exception("loading the knowledge failed unexpectedly")
+                self.failed_reloads += 1
+                problem = Problem(
+                    f"{str(self.root).rstrip('/')}/" if self.root.is_dir() else str(self.root),
+                    0,
+                    f"the knowledge could not be loaded ({type(exc).__name__}: {exc}); "
+                    "the log has the details",
+                )
+                return ReloadResult(False, True, (problem,), old.kb.fingerprint)
             changed = kb.fingerprint != old.kb.fingerprint
             if changed:
                 self.engine = Engine(kb, contexts=old.contexts)

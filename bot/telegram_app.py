@@ -50,7 +50,7 @@ from telegram.ext import (
 )
 
 from bot import health, webhook
-from bot.admin import ADMIN_COMMANDS
+from bot.admin import ADMIN_COMMANDS, note
 from bot.config import Settings, SettingsError
 from bot.engine import Engine
 from bot.flood import FloodGuard
@@ -59,8 +59,9 @@ from bot.handlers.common import SERVICES_KEY, Services, services_in
 from bot.handlers.filters import ADDRESSED, COMMAND_FOR_US, PRIVATE
 from bot.logs import protect, quiet_noisy_loggers, setup_logging
 from bot.menus import COMMANDS
+from bot.messages import t
 from bot.reloading import KnowledgeHolder
-from bot.store import QuestionStore, SqliteStore
+from bot.store import DEFAULT_RETENTION_DAYS, QuestionStore, SqliteStore, open_or_set_aside
 
 TravelApp = Application[
     ExtBot[int],  # the int is AIORateLimiter's per-request argument (max retries)
@@ -91,15 +92,24 @@ GRACEFUL_SECONDS: Final = 10
 log = logging.getLogger("bot.telegram")
 
 
-def open_store(data_dir: Path) -> SqliteStore:
-    """The question store under ``TRAVELBOT_DATA_DIR``; a folder it cannot use is a
-    ``SettingsError`` (one line at start-up), not a failure at the first question."""
+def open_store(
+    data_dir: Path, retention_days: int = DEFAULT_RETENTION_DAYS
+) -> tuple[SqliteStore, str | None]:
+    """The question store under ``TRAVELBOT_DATA_DIR``, and a notice for the admins when its
+    file was corrupt and set aside (the bot answers without its statistics: it starts with a
+    new store). A folder it cannot use is a ``SettingsError`` (one line at start-up), not a
+    failure at the first question."""
+    path = data_dir / "travelbot.sqlite3"
     try:
-        return SqliteStore.in_dir(data_dir)
+        store, aside = open_or_set_aside(path, retention_days)
     except (OSError, sqlite3.Error) as exc:
         raise SettingsError(
             f"TRAVELBOT_DATA_DIR ({data_dir}) cannot hold the question store: {exc}"
         ) from None
+    if aside is None:
+        return store, None
+    log.warning("the question store %s was corrupt: kept as %s, started a new one", path, aside)
+    return store, t("admin_store_set_aside", path=path, copy=aside)
 
 
 def build_application(
@@ -143,12 +153,17 @@ def build_application(
     )
     if settings.webhook_url:
         builder = builder.updater(None)  # the webhook server feeds update_queue itself
+    notices: list[str] = []
+    if store is None:
+        store, notice = open_store(settings.data_dir, settings.retention_days)
+        notices += [notice] if notice else []
     app = builder.build()
     app.bot_data[SERVICES_KEY] = Services(
         knowledge=knowledge,
         flood=flood if flood is not None else FloodGuard(),
-        store=store if store is not None else open_store(settings.data_dir),
+        store=store,
         settings=settings,
+        notices=notices,
     )
     register_handlers(app)
     return app
@@ -181,9 +196,13 @@ def register_handlers(app: TravelApp) -> None:
 
 
 async def start_up(app: TravelApp) -> None:
-    """``post_init``: the command menus, then the jobs (heartbeat, knowledge watch)."""
+    """``post_init``: the command menus, then the jobs (heartbeat, knowledge watch), then what
+    the admins must hear of at start-up (a store set aside)."""
     await set_commands(app)
     start_jobs(app)
+    found = services_in(app.bot_data)
+    if found.notices:
+        await admin.tell_admins(app.bot, found, [a for n in found.notices for a in note(n)])
 
 
 async def shut_down(app: TravelApp) -> None:

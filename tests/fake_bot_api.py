@@ -1553,6 +1553,12 @@ class FakeBotApi:
         mention = f"@{self.bot_username}".lower()
         return any(word.lower().rstrip(".,!?:;") == mention for word in text.split())
 
+    def replace_pending(self, update: JSON) -> None:
+        """Swap a pending update (same ``update_id``) for ``update``, as it is: for tests of
+        forged updates the fake would refuse to build (a location at NaN, say)."""
+        ids = [u["update_id"] for u in self._updates]
+        self._updates[ids.index(update["update_id"])] = copy.deepcopy(update)
+
     def _enqueue(self, kind: str, payload: JSON) -> JSON:
         update = {"update_id": next(self._update_ids), kind: copy.deepcopy(payload)}
         if kind in ("message", "edited_message") and not self._bot_sees(payload):

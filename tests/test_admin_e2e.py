@@ -14,12 +14,14 @@ import os
 import re
 import shutil
 import sqlite3
+import threading
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -32,6 +34,7 @@ from bot.messages import t
 from bot.reloading import KnowledgeHolder, ReloadResult
 from bot.telegram_app import TravelApp
 from tests.fake_bot_api import FakeBotApi
+from tests.fs_faults import deny
 from tests.telegram_support import ask, check_rules, polling, sent_to, settle
 
 ADMIN = 7001
@@ -444,3 +447,129 @@ async def test_the_heartbeat_is_written_at_start_up(
                 monkeypatch.delenv(name)
         monkeypatch.setenv("TRAVELBOT_DATA_DIR", str(settings.data_dir))
         assert main(["health"]) == 0
+
+
+# ---- a loader that meets hostile files reports them; it never raises ----------------------
+
+
+async def test_files_that_broke_the_loader_are_reported_by_reload_and_the_watch(
+    fake: FakeBotApi, settings: Settings, folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    watched = replace(settings, reload_interval=0.1)
+    deep = folder / "deep.yaml"
+    async with running(fake, watched) as app:
+        found = services(app)
+        reloads = spy_on_the_watch(found.knowledge, monkeypatch)
+        kept = found.engine
+
+        # nested deeper than Python's recursion allows the loader to walk
+        deep.write_text("sources: " + "[" * 600 + "]" * 600 + "\n", encoding="utf-8")
+        assert not (await next_reload(reloads)).ok
+        told = await fake.wait_for("sendMessage", chat_id=ADMIN)
+        assert "still serving the previous knowledge" in told.result["text"]
+        [line] = problem_lines(told.result["text"], deep)
+        assert "nested more than" in line
+
+        asked = (await ask(fake, "/reload", ADMIN)).result["text"]
+        assert problem_lines(asked, deep) == [line]
+        assert t("error") not in asked
+
+        # a link loop instead: the watch sees the change, the admins hear of it
+        deep.unlink()
+        (folder / "one.yaml").symlink_to("two.yaml")
+        (folder / "two.yaml").symlink_to("one.yaml")
+        assert not (await next_reload(reloads)).ok
+        told = await fake.wait_for("sendMessage", chat_id=ADMIN)
+        assert problem_lines(told.result["text"], folder / "one.yaml")
+        assert found.engine is kept
+        answer = await ask(fake, "which city is number 2?", TRAVELLER)
+        assert "Tokyo–Yokohama" in answer.result["text"]
+
+        (folder / "one.yaml").unlink()
+        (folder / "two.yaml").unlink()
+        assert (await next_reload(reloads)).ok
+
+
+async def test_an_unreadable_clusters_folder_is_refused_and_the_admins_are_told(
+    fake: FakeBotApi, settings: Settings, folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    watched = replace(settings, reload_interval=0.1)
+    clusters = folder / "clusters"
+    async with running(fake, watched) as app:
+        found = services(app)
+        reloads = spy_on_the_watch(found.knowledge, monkeypatch)
+        kept = found.engine
+        with pytest.MonkeyPatch.context() as denied:
+            deny(denied, clusters)  # what a folder without read permission does
+            assert not (await next_reload(reloads)).ok
+            told = (await fake.wait_for("sendMessage", chat_id=ADMIN)).result["text"]
+            assert "still serving the previous knowledge" in told
+            assert f"{clusters}/: cannot list this folder: Permission denied" in told
+            assert found.engine is kept
+            answer = await ask(fake, "which city is number 2?", TRAVELLER)
+            assert "Tokyo–Yokohama" in answer.result["text"]
+            asked = (await ask(fake, "/reload", ADMIN)).result["text"]
+            assert f"{clusters}/: cannot list this folder" in asked
+        # readable again: the watch looks again and finds the knowledge it serves
+        result = await next_reload(reloads)
+        assert result.ok and not result.changed
+        assert found.engine is kept
+
+        # the folder gone (moved away by mistake): 0 clusters is not a knowledge
+        clusters.rename(folder.parent / "clusters-old")
+        assert not (await next_reload(reloads)).ok
+        told = (await fake.wait_for("sendMessage", chat_id=ADMIN)).result["text"]
+        assert f"{folder}/: no clusters:" in told
+        answer = await ask(fake, "which city is number 2?", TRAVELLER)
+        assert "Tokyo–Yokohama" in answer.result["text"]
+
+
+async def test_an_admin_report_does_not_hold_up_a_travellers_reply(
+    app: TravelApp, fake: FakeBotApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A report runs on its own thread and connection: however long /unanswered takes, a
+    traveller's question is recorded and answered meanwhile."""
+    found = services(app)
+    under_way, release = threading.Event(), threading.Event()
+    unanswered = found.store.unanswered
+
+    def slow_report(*args: Any, **kwargs: Any) -> Any:
+        under_way.set()
+        release.wait(timeout=20)
+        return unanswered(*args, **kwargs)
+
+    monkeypatch.setattr(found.store, "unanswered", slow_report)
+    fake.send_text(ADMIN, "/unanswered")
+    assert await asyncio.to_thread(under_way.wait, 5)
+    try:
+        reply = await ask(fake, "where can I buy a surfboard in lisbon?", TRAVELLER)
+        assert reply.result["text"]
+        rank = await ask(fake, "which city is number 2?", TRAVELLER)
+        assert "Tokyo–Yokohama" in rank.result["text"]
+    finally:
+        release.set()
+    listing = (await fake.wait_for("sendMessage", chat_id=ADMIN)).result["text"]
+    assert "×1 where can I buy a surfboard in lisbon?" in listing, listing
+
+
+# ---- a corrupt question store --------------------------------------------------------------
+
+
+async def test_a_corrupt_store_is_set_aside_and_the_bot_starts(
+    fake: FakeBotApi, settings: Settings
+) -> None:
+    """Answering does not need the statistics: the bot starts with a new store, keeps a copy of
+    the bad file and tells the admins."""
+    settings.data_dir.mkdir(parents=True)
+    bad = settings.data_dir / "travelbot.sqlite3"
+    garbage = b"not a database, whatever its name says\n" * 200
+    bad.write_bytes(garbage)
+    async with running(fake, settings):
+        told = (await fake.wait_for("sendMessage", chat_id=ADMIN)).result["text"]
+        [copy] = settings.data_dir.glob("travelbot.sqlite3.corrupt-*")
+        assert copy.read_bytes() == garbage
+        assert str(copy) in told and "new" in told
+        answer = await ask(fake, "which city is number 2?", TRAVELLER)
+        assert "Tokyo–Yokohama" in answer.result["text"]
+        stats = (await ask(fake, "/stats", ADMIN)).result["text"]
+        assert "Questions in the last 30 days: 1." in stats

@@ -53,3 +53,10 @@ def test_engine_latency_script(tmp_path: Path, capsys: pytest.CaptureFixture[str
     bench = load("engine_latency")
     assert bench.main(["--quick", "--plot", str(tmp_path / "latency.png")]) == 0
     assert "MET" in capsys.readouterr().out
+
+
+def test_store_reports_script_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    bench = load("store_reports")
+    assert bench.main(["--questions", "1500", "--runs", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "/unanswered" in out and "record during /unanswered" in out and "floor:" in out

@@ -143,6 +143,18 @@ def test_bad_reload_interval(raw: str) -> None:
     assert "\n" not in str(caught.value)
 
 
+@pytest.mark.parametrize(("raw", "expected"), [("", 90), (" 30 ", 30), ("1", 1), ("3650", 3650)])
+def test_retention_days(raw: str, expected: int) -> None:
+    assert load_settings({"TRAVELBOT_RETENTION_DAYS": raw}).retention_days == expected
+
+
+@pytest.mark.parametrize("raw", ["soon", "0", "-1", "3651", "7.5"])
+def test_bad_retention_days(raw: str) -> None:
+    with pytest.raises(SettingsError, match="TRAVELBOT_RETENTION_DAYS") as caught:
+        load_settings({"TRAVELBOT_RETENTION_DAYS": raw})
+    assert "\n" not in str(caught.value)
+
+
 def test_base_url() -> None:
     local = "http://127.0.0.1:8081/bot"
     assert load_settings({"TELEGRAM_BASE_URL": local}).base_url == local

@@ -41,6 +41,24 @@ def test_only_sights_with_coordinates_are_offered(kb: KnowledgeBase) -> None:
     assert "henn-na-hotel" not in {n.sight_id for n in everything}  # it has no coordinates
 
 
+@pytest.mark.parametrize(
+    ("lat", "lon"),
+    [(math.nan, 0.0), (0.0, math.nan), (math.inf, 0.0), (0.0, -math.inf), (90.5, 0.0), (0, 181)],
+)
+def test_a_point_that_is_not_on_earth_is_refused(kb: KnowledgeBase, lat: float, lon: float) -> None:
+    assert not geo.is_on_earth(lat, lon)
+    with pytest.raises(ValueError, match="not a point on Earth"):
+        geo.nearest(kb, lat, lon)
+    with pytest.raises(ValueError, match="not a point on Earth"):
+        geo.distance_km(lat, lon, 0.0, 0.0)
+
+
+def test_the_edges_of_the_map_are_points_on_earth(kb: KnowledgeBase) -> None:
+    for lat, lon in [(90, 180), (-90, -180), (0, 0)]:
+        assert geo.is_on_earth(lat, lon)
+        assert geo.nearest(kb, lat, lon, limit=1)
+
+
 class Clock:
     def __init__(self) -> None:
         self.now = 1000.0

@@ -10,6 +10,11 @@ from __future__ import annotations
 import math
 import os
 import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,8 +28,10 @@ from bot.config import SHIPPED_KNOWLEDGE
 from bot.knowledge import KnowledgeBase, load_knowledge, yamlfile
 from bot.knowledge.schema import Cluster, Sight, Stat
 from bot.text import normalise
+from tests.fs_faults import deny
 
 PROBLEM = re.compile(r"^(?P<file>[^:\n]+):(?P<line>[1-9][0-9]*): (?P<message>\S.*)$")
+FOLDER_PROBLEM = re.compile(r"^(?P<file>[^:\n]+/): (?P<message>\S.*)$")  # a folder has no line
 
 # Line numbers below are those of these texts; a test checks the anchors stay put.
 SOURCES = """\
@@ -134,12 +141,14 @@ def validate(folder: Path | str, capsys: pytest.CaptureFixture[str]) -> tuple[in
 
 
 def problems(lines: list[str]) -> list[tuple[str, int, str]]:
-    """Every stdout line parsed as ``FILE:LINE: message`` (the test fails on any other line)."""
+    """Every stdout line parsed as ``FILE:LINE: message``, or ``FOLDER/: message`` with line 0
+    (the test fails on any other line)."""
     parsed: list[tuple[str, int, str]] = []
     for text in lines:
-        match = PROBLEM.match(text)
-        assert match, f"not a FILE:LINE: message line: {text!r}"
-        parsed.append((match["file"], int(match["line"]), match["message"]))
+        match = PROBLEM.match(text) or FOLDER_PROBLEM.match(text)
+        assert match, f"not a FILE:LINE: message or FOLDER/: message line: {text!r}"
+        line = int(match["line"]) if "line" in match.groupdict() else 0
+        parsed.append((match["file"], line, match["message"]))
     return parsed
 
 
@@ -629,9 +638,54 @@ def test_path_outside_working_directory_is_printed_as_given(
     assert [(f, n) for f, n, _ in problems(out)] == [(str(kb_dir / "cluster.yaml"), 12)]
 
 
-def test_single_file_can_be_validated(kb_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_files_can_be_validated_one_by_one(
+    kb_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["validate", "kb/sources.yaml", "kb/cluster.yaml"]) == 0
+    assert capsys.readouterr().out == "ok: 2 files, 1 clusters, 2 sights, 2 sources\n"
+
+
+# --- a knowledge missing what every answer needs --------------------------------------------
+
+
+def test_a_knowledge_without_clusters_is_refused(
+    kb_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (kb_dir / "cluster.yaml").unlink()
+    code, out = validate("kb", capsys)
+    assert code == 1
+    [(file, line, message)] = problems(out)
+    assert (file, line) == ("kb/", 0)
+    assert message.startswith("no clusters:"), message
+    # a file given alone is the whole knowledge too
     code, out = validate("kb/sources.yaml", capsys)
-    assert (code, out) == (0, ["ok: 1 files, 0 clusters, 0 sights, 2 sources"])
+    assert code == 1
+    assert [(f, n) for f, n, _ in problems(out)] == [("kb/sources.yaml", 1)]
+
+
+def test_a_knowledge_without_sources_is_refused(
+    kb_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (kb_dir / "sources.yaml").unlink()
+    write(kb_dir, "cluster.yaml", "economies:\n  - id: japan\n    name: Japan\n")
+    code, out = validate("kb", capsys)
+    assert code == 1
+    found = problems(out)
+    assert [(f, n) for f, n, _ in found] == [("kb/", 0), ("kb/", 0)]
+    assert sorted(m.split(":")[0] for _, _, m in found) == ["no clusters", "no sources"]
+
+
+def test_an_unreadable_folder_is_refused(
+    kb_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (kb_dir / "clusters").mkdir()
+    (kb_dir / "cluster.yaml").rename(kb_dir / "clusters" / "tokyo.yaml")
+    assert validate("kb", capsys)[0] == 0
+    deny(monkeypatch, kb_dir / "clusters")
+    code, out = validate("kb", capsys)
+    assert code == 1
+    # one problem: the clusters are missing because of it, not for a second reason
+    assert problems(out) == [("kb/clusters/", 0, "cannot list this folder: Permission denied")]
 
 
 # --- no traceback, ever ------------------------------------------------------------------
@@ -837,3 +891,206 @@ def test_coordinates_only_where_the_facts_give_them(kb: KnowledgeBase) -> None:
         assert math.isclose(location.lon, lon, abs_tol=1e-4), sight_id
     for name in ("Open Innovation Lab", "Henn Na Hotel"):
         assert find_sight(kb, name)[1].location is None
+
+
+# --- hostile or broken files: one FILE:LINE line each, never a traceback ------------------
+
+
+def clean_validate(
+    folder: Path | str, capsys: pytest.CaptureFixture[str]
+) -> tuple[int, list[tuple[str, int, str]]]:
+    """``travelbot validate``: exit code and parsed problems; no traceback, one line each."""
+    code = main(["validate", str(folder)])
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.out + captured.err
+    return code, problems(captured.out.splitlines())
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "sources: " + "[" * 600 + "]" * 600 + "\n",
+        "sources:\n" + "".join(f"{' ' * (i + 1)}- \n" for i in range(700)).rstrip() + " x\n",
+        "sources:\n" + "".join(f"{' ' * (i + 1)}a:\n" for i in range(700)).rstrip() + " 1\n",
+    ],
+    ids=["flow", "block-lists", "block-mappings"],
+)
+def test_deep_nesting_is_refused_at_its_line(
+    kb_dir: Path, capsys: pytest.CaptureFixture[str], text: str
+) -> None:
+    write(kb_dir, "deep.yaml", text)
+    code, found = clean_validate("kb", capsys)
+    assert code == 1
+    [(file, line, message)] = found
+    assert file == "kb/deep.yaml"
+    assert f"nested more than {yamlfile.MAX_DEPTH} levels deep" in message
+    assert line == (1 if text.startswith("sources: [") else yamlfile.MAX_DEPTH + 1)
+    assert sys.getrecursionlimit() > yamlfile.MAX_DEPTH * 4
+
+
+def test_an_alias_bomb_is_refused_at_the_alias_that_explodes(
+    kb_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lines = ["# a billion laughs", 'a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 7)}]" for i in range(1, 9)]
+    write(kb_dir, "bomb.yaml", "\n".join(lines) + "\n")
+    code, found = clean_validate("kb", capsys)
+    assert code == 1
+    [(file, line, message)] = found
+    # a5 expands to 137,257 values: the first *a5, on line 8, takes the file past the limit
+    assert (file, line) == ("kb/bomb.yaml", 8), found
+    assert f"alias *a5 makes the file expand to over {yamlfile.MAX_VALUES} values" in message
+
+
+def test_an_alias_inside_its_own_value_is_refused(
+    kb_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(kb_dir, "loop.yaml", "# a list that contains itself\nsources: &s\n  - *s\n")
+    code, found = clean_validate("kb", capsys)
+    assert code == 1
+    [(file, line, message)] = found
+    assert (file, line) == ("kb/loop.yaml", 3)
+    assert "alias *s" in message and "inside the value" in message
+
+
+def test_a_control_character_is_reported_at_its_line_in_one_line(
+    kb_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    replace(kb_dir, "cluster.yaml", ANCHORS[18], "      text: Ranked\x07 second in the GII 2025.")
+    code, found = clean_validate("kb", capsys)
+    assert code == 1
+    [(file, line, message)] = found
+    assert (file, line) == ("kb/cluster.yaml", 18)
+    assert "U+0007" in message and "control character" in message
+
+
+def test_symlink_loops_are_problems(kb_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (kb_dir / "one.yaml").symlink_to("two.yaml")
+    (kb_dir / "two.yaml").symlink_to("one.yaml")
+    (kb_dir / "sub").mkdir()
+    (kb_dir / "sub" / "up").symlink_to("..")  # a folder inside itself
+    code, found = clean_validate("kb", capsys)
+    assert code == 1
+    assert [(f, n) for f, n, _ in found] == [
+        ("kb/one.yaml", 1),
+        ("kb/sub/up/", 0),
+        ("kb/two.yaml", 1),
+    ], found
+    assert "Too many levels of symbolic links" in found[0][2]
+    assert "loop" in found[1][2]
+
+
+def test_a_fifo_does_not_hang_the_loader(kb_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    fifo = kb_dir / "pipe.yaml"
+    os.mkfifo(fifo)
+    outcome: list[int] = []
+    worker = threading.Thread(target=lambda: outcome.append(main(["validate", "kb"])))
+    worker.start()
+    worker.join(timeout=20)
+    if worker.is_alive():  # unblock the reader before failing
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        worker.join()
+        pytest.fail("validate waited for a writer on a FIFO")
+    assert outcome == [1]
+    [(file, line, message)] = problems(capsys.readouterr().out.splitlines())
+    assert (file, line) == ("kb/pipe.yaml", 1)
+    assert "not a regular file" in message
+
+
+def test_an_unreadable_file_is_a_problem(
+    kb_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secret = kb_dir.parent / "secret.yaml"
+    secret.write_text(SOURCES, encoding="utf-8")
+    (kb_dir / "linked.yaml").symlink_to(secret)
+    deny(monkeypatch, kb_dir / "sources.yaml", secret)
+    code, found = clean_validate("kb", capsys)
+    assert code == 1
+    assert [(f, n) for f, n, _ in found] == [("kb/linked.yaml", 1), ("kb/sources.yaml", 1)]
+    assert found[0][2] == f"cannot read file: Permission denied (it is a link to {secret})"
+    assert found[1][2] == "cannot read file: Permission denied"
+
+
+def _as_an_ordinary_user() -> tuple[list[str], int | None]:
+    """A command prefix and a user id under which ``chmod`` stops reading: root without the
+    capabilities that let it read anything (util-linux ``setpriv``), or else ``nobody``."""
+    if os.geteuid() != 0:
+        return [], None
+    setpriv = shutil.which("setpriv")
+    if setpriv:
+        drop = "-dac_override,-dac_read_search"
+        return [setpriv, f"--bounding-set={drop}", f"--inh-caps={drop}"], None
+    return [], 65534
+
+
+def test_a_folder_without_read_permission_is_refused_for_real(tmp_path: Path) -> None:
+    """The same with the operating system's own refusal: ``travelbot validate`` in a process
+    that ``chmod 000`` stops (as root: without CAP_DAC_OVERRIDE, or as ``nobody``)."""
+    prefix, user = _as_an_ordinary_user()
+    base = Path(tempfile.mkdtemp(prefix="travelbot-perm-"))  # reachable by ``nobody`` too
+    try:
+        kb = base / "kb"
+        (kb / "clusters").mkdir(parents=True)
+        (kb / "sources.yaml").write_text(SOURCES, encoding="utf-8")
+        (kb / "clusters" / "tokyo.yaml").write_text(CLUSTER, encoding="utf-8")
+        for path in (base, kb, kb / "sources.yaml", kb / "clusters" / "tokyo.yaml"):
+            path.chmod(0o755)
+        (kb / "clusters").chmod(0o000)
+        repo = Path(__file__).resolve().parent.parent
+        env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(repo), "HOME": str(base)}
+
+        def validate_as_user() -> subprocess.CompletedProcess[str]:
+            return subprocess.run(
+                [*prefix, sys.executable, "-m", "bot", "validate", "kb"],
+                cwd=base,
+                env=env,
+                user=user,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+
+        try:
+            done = validate_as_user()
+        except PermissionError as exc:  # pragma: no cover - neither setpriv nor setuid here
+            pytest.skip(f"cannot run a process without root's read-anything rights: {exc}")
+        assert "Traceback" not in done.stderr, done.stderr
+        assert (done.returncode, done.stdout) == (
+            1,
+            "kb/clusters/: cannot list this folder: Permission denied\n",
+        ), done.stderr
+        (kb / "clusters" / "tokyo.yaml").chmod(0o000)  # a file it may not read, in a folder
+        (kb / "clusters").chmod(0o755)  # it may list
+        done = validate_as_user()
+        assert (done.returncode, done.stdout) == (
+            1,
+            "kb/clusters/tokyo.yaml:1: cannot read file: Permission denied\n",
+        ), done.stderr
+        (kb / "clusters" / "tokyo.yaml").chmod(0o644)
+        done = validate_as_user()
+        assert (done.returncode, done.stdout.split(",")[0]) == (0, "ok: 2 files"), done.stderr
+    finally:
+        (base / "kb" / "clusters").chmod(0o755)
+        shutil.rmtree(base)
+
+
+def test_run_with_a_hostile_knowledge_is_refused_in_lines_not_a_traceback(
+    kb_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in list(os.environ):
+        if name.startswith(("TRAVELBOT_", "TELEGRAM_")):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123456789:AAFakeTokenForTravelbotTests_012345")
+    monkeypatch.setenv("TRAVELBOT_DATA_DIR", str(kb_dir.parent / "data"))
+    write(kb_dir, "deep.yaml", "sources: " + "[" * 600 + "]" * 600 + "\n")
+    (kb_dir / "loop.yaml").symlink_to("loop.yaml")
+    for argv in (["run", "--check", "--knowledge", "kb"], ["run", "--knowledge", "kb"]):
+        assert main(argv) == 1
+        captured = capsys.readouterr()
+        assert "Traceback" not in captured.err
+        lines = captured.err.splitlines()
+        assert lines[-1] == "travelbot: the knowledge is invalid (see above)"
+        assert [(f, n) for f, n, _ in problems(lines[:-1])] == [
+            ("kb/deep.yaml", 1),
+            ("kb/loop.yaml", 1),
+        ]

@@ -151,3 +151,63 @@ def test_shipped_number_words(kb: KnowledgeBase) -> None:
     assert reader.find(normalise("which is the second cluster?")) == [RankRef(2)]
     assert reader.find(normalise("top five")) == [RankRef(5, top=True)]
     assert reader.find(normalise("number three")) == [RankRef(3)]
+
+
+# ---- numbers that are not ranks, or not the rank their first digits say ---------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "n"),
+    [
+        ("第九千九百九十九", 9999),
+        ("第一百名", 100),
+        ("第一百零一位", 101),
+        ("第一万", 10_000),
+        ("第一万二千", 12_000),
+        ("第十亿", 1_000_000_000),
+        ("第123456", 123_456),
+        ("123456位", 123_456),
+        ("第九十九", 99),
+        ("第两千", 2000),
+    ],
+)
+def test_a_large_cjk_rank_is_read_whole(reader: RankReader, text: str, n: int) -> None:
+    assert ranks(reader, text) == [RankRef(n)]
+
+
+@pytest.mark.parametrize(("text", "n"), [("前一百", 100), ("前十", 10), ("トップ12", 12)])
+def test_a_large_cjk_top_is_read_whole(reader: RankReader, text: str, n: int) -> None:
+    assert ranks(reader, text) == [RankRef(n, top=True)]
+
+
+@pytest.mark.parametrize("text", ["第九九", "前百度", "第亿"])
+def test_what_is_no_cjk_numeral_is_no_rank(reader: RankReader, text: str) -> None:
+    assert ranks(reader, text) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["number -1", "which city is number −1?", "rank -2", "#-3", "No. -4", "-1st", "number minus 1"],
+)
+def test_a_negative_number_is_not_a_rank(reader: RankReader, text: str) -> None:
+    """The minus sign is lost in normalising, so the reader takes the question as typed too."""
+    assert reader.find(normalise(text), text) == []
+
+
+def test_the_text_as_typed_only_removes_negative_numbers(reader: RankReader) -> None:
+    text = "is number 2 above number -1?"
+    assert reader.find(normalise(text), text) == [RankRef(2)]
+    assert reader.find(normalise("top-3 clusters"), "top-3 clusters") == [RankRef(3, top=True)]
+    assert reader.find(normalise("rank 1-3"), "rank 1-3") == [RankRef(1)]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bot/matching.py (rebuilt by another engineer) passes only the normalised text to "
+    "RankReader.find; passing the question as typed too (find(normalised, question)) fixes it",
+)
+def test_the_engine_does_not_answer_number_minus_one(kb: KnowledgeBase) -> None:
+    from bot.engine import Engine
+
+    answer = Engine(kb).ask("which city is number -1?")
+    assert answer.clusters == ()

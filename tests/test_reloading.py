@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 from bot.config import SHIPPED_KNOWLEDGE
 from bot.reloading import KnowledgeHolder
@@ -58,3 +62,54 @@ def test_watch_sees_only_real_changes(folder: Path) -> None:
     result = holder.reload_if_changed()
     assert result is not None and result.ok
     assert holder.reload_if_changed() is None
+
+
+def test_a_save_during_a_load_is_served_at_the_next_look(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fingerprint is that of the bytes parsed: a save landing while the files are being
+    loaded is not hidden under the new fingerprint, so the next look swaps it in."""
+    holder = KnowledgeHolder(folder)
+    path = _tokyo(folder)
+    original = path.read_text()
+    saved_during_load = original.replace("name: teamLab Planets", "name: teamLab Planets XL")
+    path.write_text(original.replace("name: teamLab Planets", "name: teamLab Planets Odaiba"))
+    compose = yaml.compose
+
+    def save_while_parsing(text: str, *args: Any, **kwargs: Any) -> Any:
+        if "teamLab Planets Odaiba" in text and "XL" not in path.read_text():
+            path.write_text(saved_during_load)  # the admin saves again, just after the read
+            later = time.time() + 5
+            os.utime(path, (later, later))
+        return compose(text, *args, **kwargs)
+
+    monkeypatch.setattr(yaml, "compose", save_while_parsing)
+    first = holder.reload()
+    assert first.ok and first.changed
+    assert "teamLab Planets Odaiba" in holder.engine.ask("what should I see in tokyo", "a").plain
+
+    second = holder.reload_if_changed()  # the save after the read moved the file on disk
+    assert second is not None and second.ok
+    assert second.changed, "the newer save was taken for the knowledge already served"
+    assert "teamLab Planets XL" in holder.engine.ask("what should I see in tokyo", "b").plain
+    assert holder.reload_if_changed() is None
+
+
+def test_an_unexpected_loader_error_is_refused_like_a_problem(
+    folder: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    holder = KnowledgeHolder(folder)
+    kept = holder.engine
+
+    def broken(paths: Any) -> Any:
+        raise TypeError("a bug in the loader")
+
+    monkeypatch.setattr("bot.reloading.load_knowledge", broken)
+    result = holder.reload()
+    assert not result.ok
+    assert result.lines() == [
+        f"{folder}/: the knowledge could not be loaded (TypeError: a bug in the loader); "
+        "the log has the details"
+    ]
+    assert holder.engine is kept and holder.failed_reloads == 1
+    assert any(r.exc_info for r in caplog.records)  # the traceback is in the log

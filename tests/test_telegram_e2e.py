@@ -8,6 +8,7 @@ violation of Telegram's rules and no unanswered callback or inline query.
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 import pytest
@@ -247,6 +248,23 @@ async def test_a_location_far_from_every_sight_says_so(app: TravelApp, fake: Fak
     fake.send_location(USER, 48.8584, 2.2945)  # Paris
     reply = await fake.wait_for("sendMessage", chat_id=USER)
     assert reply.result["text"].startswith(t("nearby_far"))
+
+
+@pytest.mark.parametrize(
+    ("latitude", "longitude"),
+    [(math.nan, 139.7), (35.6, math.inf), (-math.inf, 0.0), (91.0, 10.0), (35.6, 540.0)],
+    ids=["nan", "inf", "-inf", "latitude-91", "longitude-540"],
+)
+async def test_a_forged_location_gets_a_plain_refusal(
+    app: TravelApp, fake: FakeBotApi, latitude: float, longitude: float
+) -> None:
+    """Telegram sends only points on Earth, but an update is just JSON (Python reads NaN and
+    Infinity in it): a point that is none gets a sentence, not nonsense or an error."""
+    update = fake.send_location(USER, 35.6812, 139.7671)
+    update["message"]["location"] = {"latitude": latitude, "longitude": longitude}
+    fake.replace_pending(update)  # before the bot polls: nothing has been awaited yet
+    reply = await fake.wait_for("sendMessage", chat_id=USER)
+    assert reply.result["text"] == t("nearby_invalid")
 
 
 # ---- groups --------------------------------------------------------------------------------

@@ -7,8 +7,9 @@ unknown-command handler and gets the help, like ``/frobnicate``: nothing tells t
 command exists. The watch is a job-queue job that reloads the knowledge when its files change
 and tells the admins, once, when a change is refused.
 
-The store and the reloads block (disk, parsing), so they run in threads: the store's own
-(``Services.in_store``) and, for a reload, ``asyncio.to_thread``.
+The store and the reloads block (disk, parsing), so they run in threads: the reports' own
+(``Services.in_reports``, apart from the travellers' writes) and, for a reload,
+``asyncio.to_thread``.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from bot.answer import Answer
 from bot.handlers.commands import command_name
 from bot.handlers.common import Context, Services, html, reply, services
 from bot.messages import t
+from bot.store import QuestionStore, UnansweredGroup
 
 log = logging.getLogger("bot.telegram")
 
@@ -40,13 +42,13 @@ async def on_admin_command(update: Update, context: Context) -> None:
     if name == "reload":
         answers = await _reload(found)
     elif name == "unanswered":
-        groups = await found.in_store(found.store.unanswered, 1_000_000)
-        answers = admin.unanswered_report(groups)
+        groups, total = await found.in_reports(_unanswered, found.store)
+        answers = admin.unanswered_report(groups, total=total)
     elif name == "handled":
         answers = await _handled(found, context.args or [])
     else:
         now = datetime.now(UTC)
-        stats = await found.in_store(found.store.stats, admin.STATS_DAYS, now)
+        stats = await found.in_reports(found.store.stats, admin.STATS_DAYS, now)
         answers = admin.stats_report(stats, engine.kb, now.date())
     for answer in answers:
         await reply(message, answer, engine)
@@ -65,12 +67,17 @@ async def _reload(found: Services) -> list[Answer]:
     return admin.reload_report(result, kb)
 
 
+def _unanswered(store: QuestionStore) -> tuple[list[UnansweredGroup], int]:
+    """The groups /unanswered lists, and how many there are (on the reports' thread)."""
+    return store.unanswered(admin.UNANSWERED_SHOWN), store.count_unanswered()
+
+
 async def _handled(found: Services, args: list[str]) -> list[Answer]:
     raw = args[0].lstrip("#") if len(args) == 1 else ""
     if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
         return admin.note(t("admin_handled_usage"))
     group_id = int(raw)
-    marked = await found.in_store(found.store.mark_handled, group_id)
+    marked = await found.in_reports(found.store.mark_handled, group_id)
     return admin.handled_report(group_id, marked)
 
 

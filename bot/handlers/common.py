@@ -36,6 +36,10 @@ def _store_thread() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=1, thread_name_prefix="travelbot-store")
 
 
+def _report_thread() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="travelbot-reports")
+
+
 @dataclass
 class Services:
     """The core objects the handlers call. A reload swaps ``knowledge.engine`` whole: a
@@ -46,12 +50,17 @@ class Services:
     flood: FloodGuard
     store: QuestionStore
     settings: Settings
+    notices: list[str] = field(default_factory=list)
+    """What the admins are told once the bot has started (a corrupt store set aside)."""
     reported_failure: tuple[str, ...] | None = None
     """The problems last sent to the admins about a watched change, so each is sent once."""
     store_thread: ThreadPoolExecutor = field(default_factory=_store_thread)
     """Every store call runs on this one thread, off the event loop and in the order the
     handlers made them: two questions of a chat are written, and so answered, in order, and
     an admin's /stats sees every question answered before it."""
+    report_thread: ThreadPoolExecutor = field(default_factory=_report_thread)
+    """The admins' reports (/unanswered, /handled, /stats) run here, on the store's reading
+    connection: a long report never holds up a traveller's write, and so their reply."""
     metrics: Metrics = field(default_factory=Metrics)
     """Counters for /metrics (served in webhook mode)."""
 
@@ -64,8 +73,17 @@ class Services:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.store_thread, functools.partial(call, *args))
 
+    async def in_reports(self, call: Callable[..., _T], *args: Any) -> _T:
+        """``call(*args)`` (an admin report) on the reports' thread."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.report_thread, functools.partial(call, *args))
+
     async def close_store(self) -> None:
-        """After the last update: close the store on its thread, then end the thread."""
+        """After the last update: let the reports finish, close the store on its thread, then
+        end the thread."""
+        await asyncio.get_running_loop().run_in_executor(
+            None, functools.partial(self.report_thread.shutdown, wait=True)
+        )
         await self.in_store(self.store.close)
         self.store_thread.shutdown(wait=True)
 

@@ -7,6 +7,8 @@ so an admin fixes a batch of mistakes in one pass instead of one per run.
 from __future__ import annotations
 
 import hashlib
+import os
+import stat as file_stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,21 +46,86 @@ def _all_field_names() -> list[str]:
 _FIELD_NAMES = _all_field_names()
 
 
-def find_files(paths: Iterable[Path]) -> list[Path]:
-    """The YAML files named, or found (recursively, in name order) in the folders named."""
-    found: list[Path] = []
+@dataclass(frozen=True)
+class Found:
+    """The YAML files of a knowledge, and what could not be looked at while finding them."""
+
+    files: tuple[Path, ...]
+    problems: tuple[Problem, ...] = ()
+
+
+def _folder(path: Path) -> str:
+    return _display(path).rstrip("/\\") + "/"
+
+
+def scan(paths: Iterable[Path]) -> Found:
+    """The YAML files named, or found (recursively, in name order) in the folders named.
+
+    Hidden files and folders (``.name``: editors' backups and locks) are skipped. Linked
+    folders are followed. A folder that cannot be listed, or a link that leads back to a folder
+    already seen, is a problem: the files behind it would be missing without a word."""
+    files: list[Path] = []
+    problems: list[Problem] = []
+
+    def walk(folder: Path, seen: set[tuple[int, int]]) -> None:
+        try:
+            with os.scandir(folder) as listing:
+                entries = sorted(listing, key=lambda e: e.name)
+        except OSError as exc:
+            reason = exc.strerror or type(exc).__name__
+            problems.append(Problem(_folder(folder), 0, f"cannot list this folder: {reason}"))
+            return
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            path = Path(entry.path)
+            if path.suffix in SUFFIXES:
+                files.append(path)  # whatever it is: reading it says what is wrong
+                continue
+            try:
+                if not entry.is_dir():
+                    continue
+                info = os.stat(path)
+            except OSError:
+                continue  # a dangling link or a link loop without a YAML name: not ours
+            key = (info.st_dev, info.st_ino)
+            if key in seen:
+                problems.append(
+                    Problem(
+                        _folder(path),
+                        0,
+                        "a link to a folder already read (a loop, or the same files twice); "
+                        "remove it",
+                    )
+                )
+                continue
+            walk(path, seen | {key})
+
     for path in paths:
-        if path.is_dir():
-            found.extend(sorted(p for p in path.rglob("*") if p.suffix in SUFFIXES))
+        try:
+            info = os.stat(path)
+            is_dir = file_stat.S_ISDIR(info.st_mode)
+        except OSError:
+            is_dir = False
+        if is_dir and path.suffix not in SUFFIXES:
+            walk(path, {(info.st_dev, info.st_ino)})
         else:
-            found.append(path)
-    return found
+            files.append(path)
+    return Found(tuple(sorted(files)), tuple(problems))
+
+
+def find_files(paths: Iterable[Path]) -> list[Path]:
+    """The YAML files of ``scan``, without its problems."""
+    return list(scan(paths).files)
 
 
 def _display(path: Path) -> str:
+    """``path`` relative to the working directory when it lies below it, else as given.
+    Links are not resolved: a linked file is shown where the admin put it."""
     try:
-        return str(path.resolve().relative_to(Path.cwd()))
-    except ValueError:
+        absolute = os.path.abspath(path)
+        return str(Path(absolute).relative_to(Path.cwd()))
+    except (ValueError, OSError):
         return str(path)
 
 
@@ -354,11 +421,31 @@ def _merge(models: list[KnowledgeFile], section: str) -> tuple[Any, ...]:
     return tuple(item for model in models for item in getattr(model, section))
 
 
+NEEDED: dict[str, str] = {
+    "clusters": "no clusters: every answer needs them; add a file with a clusters: section "
+    "(the shipped knowledge keeps one per cluster in clusters/)",
+    "sources": "no sources: every fact must point at one; add a file with a sources: section",
+}
+"""What a knowledge cannot do without, and what the admin is told when it is missing."""
+
+
+def _missing(paths: Sequence[Path], models: list[KnowledgeFile]) -> list[Problem]:
+    """A problem for each section of ``NEEDED`` that no file fills, reported at the folder
+    (or the first file) the knowledge was loaded from."""
+    empty = [s for s in NEEDED if not any(getattr(m, s) for m in models)]
+    if not empty:
+        return []
+    first = paths[0]
+    where = (_folder(first), 0) if first.is_dir() else (_display(first), 1)
+    return [Problem(*where, NEEDED[section]) for section in empty]
+
+
 def load_knowledge(paths: Sequence[Path]) -> KnowledgeBase:
     """Load, validate and merge the knowledge; raise ``KnowledgeError`` listing every problem."""
-    files = find_files(paths)
-    problems: list[Problem] = []
-    if not files:
+    found = scan(paths)
+    files = list(found.files)
+    problems: list[Problem] = list(found.problems)
+    if not files and not problems:
         names = ", ".join(str(p) for p in paths)
         raise KnowledgeError([Problem(names or ".", 1, "no .yaml files found")])
     parsed_ok: list[tuple[ParsedFile, KnowledgeFile]] = []
@@ -369,12 +456,16 @@ def load_knowledge(paths: Sequence[Path]) -> KnowledgeBase:
         problems.extend(parsed.problems)
         if model is not None:
             parsed_ok.append((parsed, model))
-        if path.is_file():
-            digest.update(path.read_bytes())
-    problems.extend(_Checker(parsed_ok, complete=len(parsed_ok) == len(files)).run())
+        # exactly the bytes that were parsed: a save after the read is a change still to come
+        digest.update(b"%d:" % len(parsed.raw))
+        digest.update(parsed.raw)
+    complete = len(parsed_ok) == len(files) and not found.problems
+    problems.extend(_Checker(parsed_ok, complete=complete).run())
+    models = [m for _, m in parsed_ok]
+    if complete:  # with a file or folder refused, what is missing may be in it
+        problems.extend(_missing(paths, models))
     if problems:
         raise KnowledgeError(problems)
-    models = [m for _, m in parsed_ok]
     languages = [m.language for m in models if m.language is not None]
     language = schema.Language(
         stopwords=[w for lang in languages for w in lang.stopwords],

@@ -8,22 +8,43 @@ into data here: duplicate keys are refused, tags other than YAML's core types ar
 
 from __future__ import annotations
 
+import os
+import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 from yaml.constructor import SafeConstructor
+from yaml.events import (
+    AliasEvent,
+    CollectionEndEvent,
+    CollectionStartEvent,
+    Event,
+    NodeEvent,
+    ScalarEvent,
+)
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.reader import ReaderError
 
 MAX_FILE_BYTES = 1_000_000  # a knowledge file is hand-written; anything larger is a mistake
-_MAX_NODES = 200_000  # guards against alias bombs ("billion laughs") expanding in memory
+MAX_VALUES = 200_000
+"""Values a file may hold once its aliases are expanded: guards against alias bombs ("billion
+laughs"), reported at the alias that crosses it."""
+MAX_DEPTH = 32
+"""Lists and mappings nested deeper than this are refused. The knowledge needs about 7; the
+bound keeps the recursive steps after parsing (building, validating) far from Python's
+recursion limit."""
 
 try:  # pragma: no branch - depends on how PyYAML was built
     from yaml import CSafeLoader as _Loader
 except ImportError:  # pragma: no cover
     from yaml import SafeLoader as _Loader  # type: ignore[assignment]
 
+_NOT_PRINTABLE = re.compile(
+    "[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
+)  # what YAML 1.1 allows in a stream: the complement is refused by the reader
 _CORE = "tag:yaml.org,2002:"
 _SCALAR_TAGS = {f"{_CORE}{t}" for t in ("str", "int", "float", "bool", "null")}
 _TIMESTAMP = f"{_CORE}timestamp"
@@ -40,13 +61,16 @@ _UNCLOSED = {
 
 @dataclass(frozen=True, order=True)
 class Problem:
-    """One thing wrong with the knowledge, where an admin can find it."""
+    """One thing wrong with the knowledge, where an admin can find it: ``FILE:LINE: message``,
+    or ``FOLDER/: message`` (line 0) for a folder, which has no lines."""
 
     file: str
     line: int
     message: str
 
     def __str__(self) -> str:
+        if self.line == 0:
+            return f"{self.file}: {self.message}"
         return f"{self.file}:{self.line}: {self.message}"
 
 
@@ -58,6 +82,8 @@ class ParsedFile:
     data: Any = None
     lines: dict[Path_, int] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    raw: bytes = b""
+    """The bytes that were parsed (read once): what the knowledge's fingerprint is made of."""
 
     def line_of(self, path: Path_) -> int:
         """The line of the deepest known prefix of ``path`` (a missing key: its mapping)."""
@@ -80,7 +106,7 @@ class _Builder:
 
     def build(self, node: Node, path: Path_) -> Any:
         self.count += 1
-        if self.count > _MAX_NODES:
+        if self.count > MAX_VALUES or len(path) > MAX_DEPTH * 2:  # _shape checked both
             raise _TooBig
         self.parsed.lines.setdefault(path, node.start_mark.line + 1)
         if isinstance(node, MappingNode):
@@ -124,20 +150,122 @@ class _TooBig(Exception):
     pass
 
 
+def _line(event: Event) -> int:
+    return event.start_mark.line + 1 if event.start_mark is not None else 1
+
+
+def _shape(text: str) -> tuple[int, str] | None:
+    """Walk the file's parse events (no tree is built) for the first list or mapping nested
+    deeper than ``MAX_DEPTH``, the alias that makes the file expand past ``MAX_VALUES``, or an
+    alias used inside its own value: ``(line, message)``, or ``None`` when there is none. A
+    YAML syntax error is raised as PyYAML raises it."""
+    sizes: list[int] = []  # expanded values so far in each open list or mapping
+    opened: list[str | None] = []  # the anchor of each open list or mapping
+    anchors: dict[str, int] = {}  # anchor -> how many values its node expands to
+    total = 0
+    for event in yaml.parse(text, Loader=_Loader):
+        if not isinstance(event, NodeEvent | CollectionEndEvent):
+            continue
+        if isinstance(event, CollectionStartEvent):
+            if len(sizes) >= MAX_DEPTH:
+                return (_line(event), f"nested more than {MAX_DEPTH} levels deep; flatten it")
+            sizes.append(1)
+            opened.append(event.anchor)
+            total += 1
+            continue
+        if isinstance(event, CollectionEndEvent):
+            size = sizes.pop()
+            anchor = opened.pop()
+        elif isinstance(event, AliasEvent):
+            name = event.anchor or ""
+            if name in opened:
+                return (_line(event), f"alias *{name} is used inside the value it names")
+            if name not in anchors:
+                continue  # an undefined alias: composing reports it with its line
+            size = anchors[name]
+            total += size
+            if total > MAX_VALUES:
+                return (
+                    _line(event),
+                    f"alias *{name} makes the file expand to over {MAX_VALUES} values "
+                    "(an alias bomb?); write the values out instead",
+                )
+            anchor = None
+        else:
+            assert isinstance(event, ScalarEvent)
+            size = 1
+            anchor = event.anchor
+            total += 1
+        if anchor is not None:
+            anchors[anchor] = size
+        if sizes:
+            sizes[-1] += size
+    if total > MAX_VALUES:  # pragma: no cover - only aliases multiply values past the size
+        return (1, f"more than {MAX_VALUES} values")
+    return None
+
+
+def _why(exc: OSError, path: Path) -> str:
+    reason = exc.strerror or type(exc).__name__
+    if os.path.islink(path):
+        try:
+            return f"{reason} (it is a link to {os.readlink(path)})"
+        except OSError:
+            pass
+    return reason
+
+
+def _read(path: Path, parsed: ParsedFile) -> bytes | None:
+    """The file's bytes, read once through one descriptor; ``None`` with a problem when it
+    cannot be read. Only a regular file is read: a FIFO or a device named ``*.yaml`` would
+    block the loader or never end (opened non-blocking, so even a FIFO does not wait)."""
+
+    def refuse(message: str) -> None:
+        parsed.problems.append(Problem(parsed.name, 1, message))
+
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        refuse(f"cannot read file: {_why(exc, path)}")
+        return None
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            refuse("cannot read file: it is a folder")
+            return None
+        if not stat.S_ISREG(info.st_mode):
+            refuse("cannot read file: not a regular file (a pipe, socket or device?)")
+            return None
+        if info.st_size > MAX_FILE_BYTES:
+            refuse(f"file is {info.st_size} bytes, over the {MAX_FILE_BYTES} limit")
+            return None
+        chunks: list[bytes] = []
+        size = 0
+        while size <= MAX_FILE_BYTES:
+            chunk = os.read(fd, MAX_FILE_BYTES + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as exc:
+        refuse(f"cannot read file: {_why(exc, path)}")
+        return None
+    finally:
+        os.close(fd)
+    if size > MAX_FILE_BYTES:  # it grew after the size was checked
+        refuse(f"file is over the {MAX_FILE_BYTES} bytes limit")
+        return None
+    return b"".join(chunks)
+
+
 def read_yaml(path: Path, display: str) -> ParsedFile:
     """Parse one file; problems are collected, never raised."""
     parsed = ParsedFile(display)
-    try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            parsed.problems.append(
-                Problem(display, 1, f"file is {size} bytes, over the {MAX_FILE_BYTES} limit")
-            )
-            return parsed
-        raw = path.read_bytes()
-    except OSError as exc:
-        parsed.problems.append(Problem(display, 1, f"cannot read file: {exc.strerror}"))
+    raw = _read(path, parsed)
+    if raw is None:
         return parsed
+    parsed.raw = raw
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -145,7 +273,24 @@ def read_yaml(path: Path, display: str) -> ParsedFile:
         parsed.problems.append(Problem(display, line, "not valid UTF-8 text"))
         return parsed
     try:
+        shape = _shape(text)
+        if shape is not None:
+            parsed.problems.append(Problem(display, *shape))
+            return parsed
         root = yaml.compose(text, Loader=_Loader)
+    except ReaderError:  # a character YAML does not allow; the parsers count its offset apart
+        found = _NOT_PRINTABLE.search(text)
+        line = text.count("\n", 0, found.start()) + 1 if found else 1
+        bad = f"U+{ord(found.group()):04X}" if found else "a character"
+        parsed.problems.append(
+            Problem(display, line, f"{bad} is a control character YAML does not allow; remove it")
+        )
+        return parsed
+    except RecursionError:  # pragma: no cover - the pure-Python parser recurses per level
+        parsed.problems.append(
+            Problem(display, 1, f"nested more than {MAX_DEPTH} levels deep; flatten it")
+        )
+        return parsed
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1
@@ -175,7 +320,7 @@ def read_yaml(path: Path, display: str) -> ParsedFile:
     builder = _Builder(parsed)
     try:
         parsed.data = builder.build(root, ())
-    except _TooBig:
-        parsed.problems.append(Problem(display, 1, "too many values (alias expansion?)"))
+    except _TooBig:  # pragma: no cover - _shape refuses such a file before it is built
+        parsed.problems.append(Problem(display, 1, "too many values or too deeply nested"))
         parsed.data = None
     return parsed
