@@ -36,6 +36,11 @@ _DIGITS = r"\d{1,12}(?!\d)"
 _NEGATIVE = re.compile(r"(?:(?<![\w.,])[-\u2212\u2010-\u2015\ufe63\uff0d]\s*|\bminus\s+)(\d+)")
 
 
+def negative_numbers(typed: str) -> set[int]:
+    """Numbers written with a minus sign ("number -1"): never a rank."""
+    return {int(m.group(1)) for m in _NEGATIVE.finditer(typed)}
+
+
 @dataclass(frozen=True)
 class RankRef:
     """A rank the question names: exactly ``n`` (``top`` False) or the first ``n``."""
@@ -174,7 +179,7 @@ class RankReader:
         """Every rank reference in the text, in order of the patterns' priority. ``typed``, the
         question as written, tells a negative number ("number -1") from a rank: normalising
         drops the minus sign."""
-        negative = {int(m.group(1)) for m in _NEGATIVE.finditer(typed)} if typed else set()
+        negative = negative_numbers(typed) if typed else set()
         found: list[RankRef] = []
         taken: list[tuple[int, int]] = []
         for pattern, top, kind in self.patterns:

@@ -201,11 +201,6 @@ def test_the_text_as_typed_only_removes_negative_numbers(reader: RankReader) -> 
     assert reader.find(normalise("rank 1-3"), "rank 1-3") == [RankRef(1)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot/matching.py (rebuilt by another engineer) passes only the normalised text to "
-    "RankReader.find; passing the question as typed too (find(normalised, question)) fixes it",
-)
 def test_the_engine_does_not_answer_number_minus_one(kb: KnowledgeBase) -> None:
     from bot.engine import Engine
 

@@ -20,7 +20,7 @@ from functools import lru_cache
 from importlib import resources
 
 from bot.index import Mention
-from bot.ordinals import RankReader, RankRef
+from bot.ordinals import RankReader, RankRef, negative_numbers
 from bot.text import is_cjk, normalise, tokenise
 from bot.understanding import tunables as T
 from bot.understanding.phonetic import MAX_WINDOW, SHORT_KEY, Sounds
@@ -93,6 +93,7 @@ class Frame:
     neighbour: str | None = None  # "below" / "above": the rank next to the last one
     ranks: list[RankRef] = field(default_factory=list)
     years: list[str] = field(default_factory=list)  # years the knowledge does not speak of
+    impossible_ranks: bool = False  # "number -1"
     places: list[str] = field(default_factory=list)  # world places the knowledge lacks
     unknown: list[str] = field(default_factory=list)  # words nothing explains
     content: list[str] = field(default_factory=list)  # words that say what about (for units)
@@ -280,7 +281,8 @@ class Reader:
         covered = self._collect(frame, mentions)
         self._asks(frame, mentions, covered)
         self._unknown_and_content(frame, mentions, covered)
-        frame.ranks = self.ranks.find(normalised)
+        frame.ranks = self.ranks.find(normalised, raw_text)
+        frame.impossible_ranks = bool(negative_numbers(raw_text))
         frame.hits = self.retriever.search(frame.content) if frame.content else []
         return frame
 

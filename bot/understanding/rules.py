@@ -588,6 +588,11 @@ RULES: tuple[Rule, ...] = (
         lambda r: _unknown(r, unsupported=tuple(r.f.ids("unsupported"))),
     ),
     Rule("another year", lambda r: bool(r.f.years), lambda r: _unknown(r)),
+    Rule(
+        "a rank that cannot be",
+        lambda r: r.f.impossible_ranks and r.rank is None and not r.clusters,
+        lambda r: _unknown(r),
+    ),
     Rule("small talk", _smalltalk, lambda r: r.request("smalltalk", smalltalk=r.f.smalltalk)),
     Rule(
         "place not in the index",
