@@ -85,6 +85,8 @@ must not hold up every other chat. The engine's work is synchronous and runs bef
 handler's first network call, so each chat's context still sees its messages in order."""
 WATCH_JOB: Final = "knowledge-watch"
 STOP_SIGNALS: Final = (signal.SIGINT, signal.SIGTERM)
+STOP_SECONDS: Final = 15
+"""The most a stop signal waits for the updates being handled (documented bound)."""
 GRACEFUL_SECONDS: Final = 10
 """Webhook mode: how long uvicorn lets open requests finish after a stop signal."""
 

@@ -59,7 +59,7 @@ def check_rules(fake: FakeBotApi) -> None:
     assert fake.unanswered_queries() == []
 
 
-async def settle(app: TravelApp, fake: FakeBotApi) -> None:
+async def settle(app: TravelApp, fake: FakeBotApi, timeout: float = 5.0) -> None:
     """Wait until the bot has handled every update sent so far, so that a test can assert
     that something was *not* sent, without sleeping. A probe inline query goes last: once it
     is answered, everything before it was fetched, and the queue's join waits for the rest."""
@@ -68,7 +68,7 @@ async def settle(app: TravelApp, fake: FakeBotApi) -> None:
     def probe_answered(call: ApiCall) -> bool:
         return call.method == "answerInlineQuery" and call.params.get("inline_query_id") == probe
 
-    await fake.wait_for(probe_answered)
+    await fake.wait_for(probe_answered, timeout=timeout)
     await app.update_queue.join()
 
 
