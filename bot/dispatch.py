@@ -127,6 +127,7 @@ class Dispatcher:
         cancel them. Returns how many jobs never finished (not started, or cancelled)."""
         self._stopping = True
         running = set(self._running)
+        late: set[asyncio.Task[None]] = set()
         if running:
             _, late = await asyncio.wait(running, timeout=deadline)
             for task in late:
@@ -134,7 +135,7 @@ class Dispatcher:
             for task in late:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-        unfinished = self._pending
+        unfinished = len(late) + self._pending  # cancelled, and never started
         for state in self._keys.values():
             for _, done in state.jobs:
                 done.cancel()
