@@ -8,8 +8,9 @@ waiting in the queue and those being handled at that instant (which may then be 
 twice; nothing is lost). Done updates are remembered for ``KEEP_DONE_SECONDS``, so a batch
 Telegram sends again (the bot died before confirming it) is recognised and not handled twice.
 
-Stored in ``TRAVELBOT_DATA_DIR/updates.sqlite3``; the bodies are Telegram's JSON, kept only
-until handled. Core module: nothing here imports ``telegram``.
+Stored in ``TRAVELBOT_DATA_DIR/updates.sqlite3``. The bodies are Telegram's JSON (with the
+sender's name and ids, and the text) and are kept only until handled, then overwritten
+(``secure_delete``); the ids alone are kept ``KEEP_DONE_SECONDS``. Core module: nothing here imports ``telegram``.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ class UpdateJournal:
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute("PRAGMA secure_delete=ON")  # a handled update's text is overwritten
         self._db.executescript(_SCHEMA)
 
     @classmethod
