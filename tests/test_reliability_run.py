@@ -110,8 +110,9 @@ async def test_kill_9_in_a_burst_loses_no_update_a_restart_answers_them_all(
 async def test_sigterm_with_a_deep_backlog_stops_in_time_and_loses_nothing(
     tmp_path: Path,
 ) -> None:
-    """2,000 questions waiting; SIGTERM once answers flow. Before: the bot worked off the
-    whole queue first (about a minute for 2,000), past Compose's 30 s grace."""
+    """2,000 questions; SIGTERM once the bot has taken them all from Telegram and answers
+    flow. Before: the bot worked off its whole queue first (about a minute for 2,000), past
+    Compose's 30 s grace."""
     data = tmp_path / "data"
     users = range(FIRST_USER, FIRST_USER + 2000)
     async with FakeBotApi() as fake:
@@ -121,6 +122,10 @@ async def test_sigterm_with_a_deep_backlog_stops_in_time_and_loses_nothing(
                 fake.send_text(user, "which city is number 2?")
             for _ in range(20):
                 await fake.wait_for("sendMessage", timeout=20)
+            for _ in range(400):  # until the bot has taken (nearly) the whole backlog
+                if len(fake.pending_updates) <= 100:
+                    break
+                await asyncio.sleep(0.05)
             stopped = time.monotonic()
             process.send_signal(signal.SIGTERM)
             _, err = await asyncio.wait_for(process.communicate(), 60)
