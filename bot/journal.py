@@ -10,7 +10,9 @@ Telegram sends again (the bot died before confirming it) is recognised and not h
 
 Stored in ``TRAVELBOT_DATA_DIR/updates.sqlite3``. The bodies are Telegram's JSON (with the
 sender's name and ids, and the text) and are kept only until handled, then overwritten
-(``secure_delete``); the ids alone are kept ``KEEP_DONE_SECONDS``. Core module: nothing here imports ``telegram``.
+(``secure_delete``); the ids alone are kept ``KEEP_DONE_SECONDS``.
+
+Core module: nothing here imports ``telegram``.
 """
 
 from __future__ import annotations
