@@ -18,8 +18,8 @@ Run from the project's root:
    measure the limiter, not themselves. Three modes:
 
    - sequential: ``Application.process_update`` on each update, each awaited in turn;
-   - concurrent: the updates go into ``update_queue`` of the started application, whose
-     fetcher runs them 32 at a time, as ``run_polling`` does;
+   - concurrent: the updates go through the fair dispatcher ``travelbot run`` uses
+     (``bot.dispatch``, 8 at a time, one at a time per user);
    - loopback: sequential again, but PTB's real HTTPXRequest talks to the fake Bot API
      (``python -m tests.fake_bot_api``) in another process (N / 4 updates; ``--no-loopback``
      skips it).
@@ -46,6 +46,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import gc
 import itertools
 import json
@@ -84,10 +85,12 @@ from telegram.request import BaseRequest, RequestData
 
 from bot import telegram_app
 from bot.config import SHIPPED_KNOWLEDGE, Settings
+from bot.dispatch import Dispatcher
 from bot.engine import Engine
 from bot.handlers.common import html, keyboard
 from bot.knowledge import load_knowledge
 from bot.messages import t
+from bot.polling import update_key
 from bot.store import Stats, UnansweredGroup
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -282,7 +285,6 @@ def echo_app(base_url: str | None = None) -> tuple[Bot, InstantRequest]:
         .base_url(base_url or NO_SERVER)
         .defaults(defaults)
         .rate_limiter(_unthrottled())
-        .concurrent_updates(telegram_app.CONCURRENT_UPDATES)
     )
     if base_url is None:
         builder = builder.request(layer).get_updates_request(InstantRequest())
@@ -344,8 +346,8 @@ async def drive(app: Bot, layer: InstantRequest, payloads: list[Any], concurrent
     one handled. The updates are parsed before the clock starts (both bots alike).
 
     Sequential: ``process_update`` on each update in turn, each awaited before the next.
-    Concurrent: the updates go into ``update_queue`` of the started application, whose
-    fetcher runs them through ``process_update`` 32 at a time, as ``run_polling`` does."""
+    Concurrent: the updates go to the fair dispatcher (``bot.dispatch``) that ``travelbot
+    run`` uses, which runs them through ``process_update`` 8 at a time."""
     await app.initialize()
     try:
         updates = [Update.de_json(p, app.bot) for p in payloads]
@@ -353,9 +355,10 @@ async def drive(app: Bot, layer: InstantRequest, payloads: list[Any], concurrent
         if concurrent:
             await app.start()
             start = time.perf_counter()
+            dispatcher = Dispatcher()
             for update in updates:
-                app.update_queue.put_nowait(update)
-            await app.update_queue.join()
+                dispatcher.submit(update_key(update), functools.partial(app.process_update, update))
+            await dispatcher.join()
             seconds = time.perf_counter() - start
             await app.stop()
         else:
@@ -373,7 +376,7 @@ async def drive(app: Bot, layer: InstantRequest, payloads: list[Any], concurrent
 MODES: Final = ("sequential", "concurrent", "loopback")
 MODE_TITLES: Final = {
     "sequential": "instant request layer, sequential (process_update, one at a time):",
-    "concurrent": "instant request layer, concurrent (update_queue, 32 at once):",
+    "concurrent": "instant request layer, concurrent (bot.dispatch, 8 at once):",
     "loopback": "HTTP over loopback to the fake Bot API in another process, sequential:",
 }
 KINDS: Final = ("echo", "bot", "memory")

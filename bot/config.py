@@ -12,13 +12,14 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 SHIPPED_KNOWLEDGE = Path(__file__).resolve().parent.parent / "knowledge"
 _TOKEN = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{30,64}$")
 _SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what Telegram accepts as secret_token
 _SECRETS = ("token", "webhook_secret")
+_HIDDEN = "[hidden]"
 _HOST_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
 WEBHOOK_PORTS = (443, 80, 88, 8443)
 """The only ports Telegram's servers post updates to."""
@@ -66,6 +67,8 @@ class Settings:
             value = getattr(self, f.name)
             if f.name in _SECRETS:
                 shown[f.name] = "(set, hidden)" if value else "(not set)"
+            elif f.name == "base_url":
+                shown[f.name] = display_url(value)
             elif isinstance(value, frozenset):
                 shown[f.name] = ",".join(str(v) for v in sorted(value)) or "(none)"
             else:
@@ -119,8 +122,29 @@ def _admin_ids(raw: str) -> frozenset[int]:
 def _url(name: str, raw: str) -> str:
     parts = urlsplit(raw)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise SettingsError(f"{name} must be an http:// or https:// URL, got {raw!r}")
+        raise SettingsError(f"{name} must be an http:// or https:// URL, got {display_url(raw)!r}")
     return raw
+
+
+def display_url(url: str) -> str:
+    """``url`` fit to print: a password in it (``https://user:secret@host/``) is hidden."""
+    try:
+        parts = urlsplit(url)
+        if parts.password is None:
+            return url
+    except ValueError:
+        return "(not a URL)"
+    host = parts.netloc.rpartition("@")[2]
+    user = parts.username or ""
+    return urlunsplit(parts._replace(netloc=f"{user}:{_HIDDEN}@{host}"))
+
+
+def url_password(url: str) -> str | None:
+    """The password in ``url``, to be masked in the logs."""
+    try:
+        return urlsplit(url).password or None
+    except ValueError:
+        return None
 
 
 def is_loopback(host: str | None) -> bool:

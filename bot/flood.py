@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 DEFAULT_RATE = 0.5  # messages per second, sustained: one every two seconds
 DEFAULT_BURST = 6  # messages at once: a few quick follow-ups are normal chatting
+DEFAULT_INLINE_RATE = 1.0  # inline queries per second, sustained (clients send one per pause)
+DEFAULT_INLINE_BURST = 10  # inline queries at once: a word typed with short pauses
 MAX_USERS = 50_000  # bound on memory; the least recently seen user is forgotten first
 
 

@@ -123,6 +123,7 @@ def start_heartbeat(
     run_repeating: Callable[..., _T],
     path: Path,
     interval: float = HEARTBEAT_INTERVAL,
+    alive: Callable[[], bool] | None = None,
 ) -> _T:
     """Write the first beat now, schedule one every ``interval`` seconds on a job queue, and
     return what the scheduler returns.
@@ -132,9 +133,13 @@ def start_heartbeat(
     best from ``post_init``. The first beat is written here rather than by the job, because a
     job asked to start at once starts one interval late (APScheduler; PTB documents it). A
     failed write is logged and retried at the next beat; the health check then reports the
-    stale or missing file."""
+    stale or missing file. While ``alive`` (if given) says no, no beat is written: the
+    heartbeat goes stale, and the check reports it."""
 
     def write() -> None:
+        if alive is not None and not alive():
+            _LOG.warning("no heartbeat written: the bot is not receiving updates")
+            return
         try:
             write_heartbeat(path)
         except OSError as exc:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from collections.abc import Iterable, Mapping
 from typing import TextIO
@@ -56,6 +57,7 @@ class SecretFilter(logging.Filter):
     def __init__(self, secrets: Iterable[str | None]) -> None:
         super().__init__()
         self._secrets: list[str] = []
+        self._pattern: re.Pattern[str] | None = None
         self._formatter = logging.Formatter()
         self.add(*secrets)
 
@@ -63,11 +65,16 @@ class SecretFilter(logging.Filter):
         for secret in secrets:
             if secret and secret not in self._secrets:
                 self._secrets.append(secret)
+        longest_first = sorted(self._secrets, key=len, reverse=True)
+        self._pattern = (
+            re.compile("|".join(re.escape(s) for s in longest_first), re.IGNORECASE)
+            if longest_first
+            else None
+        )
 
     def _mask(self, value: str) -> str:
-        for secret in self._secrets:
-            value = value.replace(secret, MASK)
-        return value
+        # case-insensitively: a proxy or a library may echo a URL lowercased or uppercased
+        return self._pattern.sub(MASK, value) if self._pattern is not None else value
 
     def filter(self, record: logging.LogRecord) -> bool:
         _redact_user_content(record)  # first: below, the message is formatted for good

@@ -5,10 +5,12 @@
 serves from a ``KnowledgeHolder`` (reloaded by ``/reload`` and by the watch job), records
 questions in the ``QuestionStore`` under ``TRAVELBOT_DATA_DIR``, and beats a heartbeat there.
 
-Two modes, chosen by ``TRAVELBOT_WEBHOOK_URL``: polling (``run_polling``: PTB's ``Updater``
-fetches the updates) and webhook (``WebhookBot``: no ``Updater``; uvicorn serves
-``bot.webhook``'s ASGI app in the same event loop and queues each update on the
-``Application``'s ``update_queue``, as in python-telegram-bot's custom webhook example).
+Two modes, chosen by ``TRAVELBOT_WEBHOOK_URL``: polling (``bot.polling.PollingBot``, which
+replaces PTB's ``Updater``: updates are confirmed to Telegram only once they are in the
+journal) and webhook (``WebhookBot``: uvicorn serves ``bot.webhook``'s ASGI app in the same
+event loop, and Telegram is answered once the update is handled). Neither uses PTB's
+``Updater`` or ``update_queue``: both read each update on its own, judge floods as it arrives
+and run it through the fair ``bot.dispatch.Dispatcher`` (``bot.polling.Intake``).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import logging
 import signal
 import socket
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any, Final
 
@@ -31,8 +33,9 @@ from telegram import (
     LinkPreviewOptions,
     Update,
 )
+from telegram._utils.types import JSONDict
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
+from telegram.error import BadRequest, InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -45,21 +48,22 @@ from telegram.ext import (
     InlineQueryHandler,
     JobQueue,
     MessageHandler,
-    TypeHandler,
     filters,
 )
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from bot import health, webhook
 from bot.admin import ADMIN_COMMANDS, note
-from bot.config import Settings, SettingsError
+from bot.config import Settings, SettingsError, display_url, url_password
 from bot.engine import Engine
 from bot.flood import FloodGuard
-from bot.handlers import admin, buttons, commands, conversation, errors, guard, inline
+from bot.handlers import admin, buttons, commands, conversation, errors, inline
 from bot.handlers.common import SERVICES_KEY, Services, services_in
 from bot.handlers.filters import ADDRESSED, COMMAND_FOR_US, PRIVATE
 from bot.logs import protect, quiet_noisy_loggers, setup_logging
 from bot.menus import COMMANDS
 from bot.messages import t
+from bot.polling import Intake, PollingBot, PollingRefused, RecentIds, refusal
 from bot.reloading import KnowledgeHolder
 from bot.store import DEFAULT_RETENTION_DAYS, QuestionStore, SqliteStore, open_or_set_aside
 
@@ -80,14 +84,24 @@ ALLOWED_UPDATES: Final = [
 ]
 RATE_LIMIT_RETRIES: Final = 2
 """A send Telegram answers with 429 is retried after the wait it asks for, twice at most."""
-CONCURRENT_UPDATES: Final = 32
-"""Updates handled at once: a reply held back by the outgoing rate limiter (a busy group)
-must not hold up every other chat. The engine's work is synchronous and runs before a
-handler's first network call, so each chat's context still sees its messages in order."""
+MAX_RETRY_WAIT: Final = 5.0
+"""A 429 asking to wait longer than this is given up at once: while AIORateLimiter waits out
+a 429 it holds every chat's sends, and a stop would wait for it too."""
 WATCH_JOB: Final = "knowledge-watch"
 STOP_SIGNALS: Final = (signal.SIGINT, signal.SIGTERM)
-GRACEFUL_SECONDS: Final = 10
-"""Webhook mode: how long uvicorn lets open requests finish after a stop signal."""
+STOP_SECONDS: Final = 15
+"""The most a stop signal waits for the updates being handled (documented bound)."""
+GRACEFUL_SECONDS: Final = STOP_SECONDS + 2
+"""Webhook mode: how long uvicorn lets open requests finish after a stop signal (each one
+waits for its update, which the dispatcher gives STOP_SECONDS)."""
+ANSWER_WITHIN: Final = 20.0
+"""Webhook mode: Telegram is answered when its update is handled, or after this many seconds
+(well within the time Telegram waits), the update still being handled."""
+HEADER_TIMEOUT: Final = 10.0
+"""Webhook mode: a connection that has not sent a whole request head in this many seconds
+is closed (uvicorn times out idle keep-alive connections only)."""
+BODY_TIMEOUT: Final = 10.0
+"""Webhook mode: the time a client gets to send an update's body."""
 
 log = logging.getLogger("bot.telegram")
 
@@ -134,25 +148,28 @@ def build_application(
     limiter_log = logging.getLogger("telegram.ext.AIORateLimiter")
     if not any(isinstance(f, _RateLimitGiveUp) for f in limiter_log.filters):
         limiter_log.addFilter(_RateLimitGiveUp())
-    protect(settings.token, settings.webhook_secret)
+    request_log = logging.getLogger("telegram.request.BaseRequest")
+    if not any(isinstance(f, _NotJson) for f in request_log.filters):
+        request_log.addFilter(_NotJson())
+    protect(settings.token, settings.webhook_secret, url_password(settings.base_url))
     if not isinstance(knowledge, KnowledgeHolder):
         knowledge = KnowledgeHolder(settings.knowledge, engine=knowledge)
     defaults = Defaults(
         parse_mode=ParseMode.HTML,
         link_preview_options=LinkPreviewOptions(is_disabled=True),
+        # a group question deleted before the reply: answer it anyway, unquoted
+        allow_sending_without_reply=True,
     )
     builder = (
         ApplicationBuilder()
         .token(settings.token)
         .base_url(settings.base_url)
         .defaults(defaults)
-        .rate_limiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))
-        .concurrent_updates(CONCURRENT_UPDATES)
+        .rate_limiter(CappedRateLimiter(max_retries=RATE_LIMIT_RETRIES))
         .post_init(start_up)
         .post_shutdown(shut_down)
+        .updater(None)  # bot.polling and the webhook server bring the updates in
     )
-    if settings.webhook_url:
-        builder = builder.updater(None)  # the webhook server feeds update_queue itself
     notices: list[str] = []
     if store is None:
         store, notice = open_store(settings.data_dir, settings.retention_days)
@@ -173,7 +190,7 @@ def register_handlers(app: TravelApp) -> None:
     """Every handler, in the order PTB tries them."""
     new = filters.UpdateType.MESSAGE
     admins = filters.User(user_id=services_in(app.bot_data).settings.admin_ids)  # none: nobody
-    app.add_handler(TypeHandler(Update, guard.guard), group=-1)
+    # the flood guard runs as updates arrive (bot.polling.Intake), before any handler
     # anyone else's admin command, or one in a group, is left to the unknown-command handler
     app.add_handler(
         CommandHandler(ADMIN_COMMANDS, admin.on_admin_command, filters=new & PRIVATE & admins)
@@ -240,7 +257,12 @@ def start_jobs(app: TravelApp) -> None:
         raise RuntimeError("python-telegram-bot's job queue is missing (pip extra job-queue)")
     settings = services_in(app.bot_data).settings
     if not settings.webhook_url:  # the first beat is written at once, then every 30 s
-        health.start_heartbeat(jobs.run_repeating, health.heartbeat_path(settings.data_dir))
+        found = services_in(app.bot_data)
+        health.start_heartbeat(
+            jobs.run_repeating,
+            health.heartbeat_path(settings.data_dir),
+            alive=lambda: found.alive(),
+        )
     if settings.reload_interval > 0:
         jobs.run_repeating(
             admin.watch_knowledge,
@@ -251,16 +273,42 @@ def start_jobs(app: TravelApp) -> None:
         )
 
 
-class _StartupFailure(logging.Filter):
-    """Drops PTB's own traceback of a failed start (a refused token, an unreachable Bot API):
-    ``run`` reports those itself in one line, which is all an operator needs."""
+class _TooLongToWait(Exception):
+    """Carries a RetryAfter past AIORateLimiter's retry loop."""
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        error = record.exc_info[1] if record.exc_info else None
-        return not (
-            isinstance(error, InvalidToken)
-            or (isinstance(error, NetworkError) and "(Bootstrap" in record.getMessage())
-        )
+    def __init__(self, error: RetryAfter) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+class CappedRateLimiter(AIORateLimiter):
+    """AIORateLimiter, except that a 429 asking to wait more than ``MAX_RETRY_WAIT`` seconds
+    is given up at once (the error handler logs it, one line) instead of holding every
+    chat's sends, and any stop, for that long."""
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | JSONDict | list[JSONDict]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> bool | JSONDict | list[JSONDict]:
+        async def capped(*a: Any, **kw: Any) -> bool | JSONDict | list[JSONDict]:
+            try:
+                return await callback(*a, **kw)
+            except RetryAfter as exc:
+                if exc._retry_after.total_seconds() > MAX_RETRY_WAIT:
+                    raise _TooLongToWait(exc) from None
+                raise
+
+        try:
+            return await super().process_request(
+                capped, args, kwargs, endpoint, data, rate_limit_args
+            )
+        except _TooLongToWait as exc:
+            raise exc.error from None
 
 
 class _RateLimitGiveUp(logging.Filter):
@@ -269,6 +317,15 @@ class _RateLimitGiveUp(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         return not record.getMessage().startswith("Rate limit hit after maximum of")
+
+
+class _NotJson(logging.Filter):
+    """Drops PTB's ERROR and traceback for a reply that is not JSON (a proxy's or a wrong
+    path's error page): the error PTB then raises says so, and the bot logs that in one line
+    (``bot.polling``, the error handler, or ``run``'s one-line exit)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("Can not load invalid JSON data")
 
 
 def bind_listener(host: str, port: int) -> socket.socket:
@@ -294,6 +351,39 @@ def bind_listener(host: str, port: int) -> socket.socket:
         ) from None
     sock.setblocking(False)
     return sock
+
+
+class _HeadTimeoutH11(H11Protocol):
+    """uvicorn's h11 protocol with a deadline for the request head: a client that opens a
+    connection and trickles its headers (or sends nothing) is cut off after
+    ``HEADER_TIMEOUT`` seconds, whatever it sends meanwhile."""
+
+    _head_timer: asyncio.TimerHandle | None = None
+
+    def _arm(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+        self._head_timer = self.loop.call_later(HEADER_TIMEOUT, self._head_late)
+
+    def _head_late(self) -> None:
+        self._head_timer = None
+        if (self.cycle is None or self.cycle.response_complete) and not self.transport.is_closing():
+            self.transport.close()  # no request under way: the head never came
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if not self.transport.is_closing():
+            self._arm()  # the next request on this connection has as long
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+        super().connection_lost(exc)
 
 
 class _Uvicorn(uvicorn.Server):
@@ -326,6 +416,8 @@ class WebhookBot:
         self._serving = False
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
+        self.intake = Intake(app)
+        self._recent = RecentIds()
         self.asgi = webhook.create_app(
             path=settings.webhook_path,
             secret=settings.webhook_secret,
@@ -342,15 +434,32 @@ class WebhookBot:
                 server_header=False,
                 proxy_headers=False,
                 timeout_graceful_shutdown=GRACEFUL_SECONDS,
+                http=_HeadTimeoutH11,
             )
         )
 
-    async def _feed(self, data: dict[str, Any]) -> None:
+    async def _feed(self, data: dict[str, Any]) -> bool:
+        """Read, judge and handle one update; True once it is handled (or deliberately
+        skipped: unreadable, a repeat, over the flood limit), False when the bot stopped
+        before handling it (Telegram is then told to send it again)."""
+        if not all(isinstance(v, dict) for k, v in data.items() if k != "update_id"):
+            raise ValueError("not a Telegram update (a field that should be an object)")
+        if not self._recent.add(int(data["update_id"])):
+            log.info("update %s arrived again; handled once already", data["update_id"])
+            return True
+        update = self.intake.read(data)
+        if update is None or not self.intake.admit(update):
+            return True
+        handled = self.intake.dispatch(update)
         try:
-            update = Update.de_json(data, self.app.bot)
-        except (TypeError, KeyError, AttributeError, ValueError) as exc:
-            raise ValueError(f"not a Telegram update ({type(exc).__name__})") from None
-        await self.app.update_queue.put(update)
+            await asyncio.wait_for(asyncio.shield(handled), ANSWER_WITHIN)
+        except TimeoutError:
+            log.info("update %s still being handled; Telegram answered", update.update_id)
+        except asyncio.CancelledError:
+            if not handled.cancelled():
+                raise
+            return False
+        return True
 
     def _health(self) -> tuple[bool, dict[str, Any]]:
         if not (self._serving and self.app.running):
@@ -416,10 +525,15 @@ class WebhookBot:
     async def stop(self) -> None:
         self.request_stop()
         try:
+            dispatcher = services_in(self.app.bot_data).dispatcher
+            stopping = asyncio.create_task(dispatcher.stop(STOP_SECONDS))
             if self._task is not None:
                 await self._task
             elif self._sock is not None:
                 self._sock.close()  # the server never took it
+            unfinished = await stopping
+            if unfinished:
+                log.info("%d update(s) left to Telegram to send again", unfinished)
         finally:
             if self.app.running:
                 await self.app.stop()
@@ -442,10 +556,20 @@ async def serve_webhook(app: TravelApp, settings: Settings, sock: socket.socket 
             loop.remove_signal_handler(sig)
 
 
-def serve_polling(app: TravelApp) -> None:
-    """Polling mode: run_polling stops on SIGINT, SIGTERM and SIGABRT, and shuts the
-    application down (handling the updates in flight) before it returns."""
-    app.run_polling(allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False)
+async def serve_polling(app: TravelApp, settings: Settings) -> None:
+    """Polling mode until SIGINT or SIGTERM (a clean stop within STOP_SECONDS and a few
+    more), or until the Bot API refuses getUpdates (``PollingRefused``)."""
+    bot = PollingBot(app, settings.data_dir, settings.base_url)
+    loop = asyncio.get_running_loop()
+    for sig in STOP_SIGNALS:
+        loop.add_signal_handler(sig, bot.request_stop)
+    try:
+        await bot.start()
+        await bot.wait()
+    finally:
+        await bot.stop(STOP_SECONDS)
+        for sig in STOP_SIGNALS:
+            loop.remove_signal_handler(sig)
 
 
 def run(settings: Settings, knowledge: KnowledgeHolder | Engine | None = None) -> int:
@@ -462,25 +586,24 @@ def run(settings: Settings, knowledge: KnowledgeHolder | Engine | None = None) -
         if sock is not None:
             sock.close()
         raise
-    logging.getLogger("telegram.ext").addFilter(_StartupFailure())
     log.info("starting in %s mode", settings.mode)
+    base_url = display_url(settings.base_url)
     try:
         if settings.webhook_url:
             asyncio.run(serve_webhook(app, settings, sock))
         else:
-            serve_polling(app)
-    except InvalidToken:
-        raise SettingsError(
-            "TELEGRAM_BOT_TOKEN was refused by the Bot API (unauthorized)"
-        ) from None
+            asyncio.run(serve_polling(app, settings))
+    except PollingRefused as exc:
+        raise SettingsError(str(exc)) from None
+    except InvalidToken as exc:
+        raise SettingsError(refusal(exc, settings.base_url)) from None
     except BadRequest as exc:  # a start-up call refused: the Bot API was reached
         raise SettingsError(
-            f"the Bot API at TELEGRAM_BASE_URL ({settings.base_url}) refused a start-up call: "
-            f"{exc.message}"
+            f"the Bot API at TELEGRAM_BASE_URL ({base_url}) refused a start-up call: {exc.message}"
         ) from None
     except NetworkError as exc:
         raise SettingsError(
-            f"cannot reach the Bot API at TELEGRAM_BASE_URL ({settings.base_url}): {exc.message}"
+            f"cannot reach the Bot API at TELEGRAM_BASE_URL ({base_url}): {exc.message}"
         ) from None
     log.info("stopped")
     return 0

@@ -4,7 +4,9 @@ each update goes onto the ``Application``'s ``update_queue`` (``bot.telegram_app
 
 - ``POST {webhook path}``: Telegram's updates. The ``X-Telegram-Bot-Api-Secret-Token`` header
   must equal ``TRAVELBOT_WEBHOOK_SECRET`` (compared in constant time), else 403 and the body is
-  not even read; a body that is not a JSON object is 400; otherwise the update is queued, 200.
+  not even read; a body that is not a JSON object (or nests too deeply to read) is 400;
+  otherwise ``feed`` handles the update and the answer is 200 once it is handled (or was
+  deliberately skipped), 503 if the bot stopped first (Telegram then sends it again).
 - ``GET /healthz``: 200 with ``{"status": "ok", ...}`` once the bot is serving (initialised,
   started, knowledge loaded, webhook set), 503 with ``{"status": "unavailable"}`` otherwise.
 - ``GET /metrics``: ``bot.metrics`` in Prometheus' text format.
@@ -14,6 +16,7 @@ Core module: nothing here imports ``telegram``; the update is parsed by ``feed``
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
@@ -34,8 +37,11 @@ RESERVED_PATHS: Final = (HEALTH_PATH, METRICS_PATH)
 MAX_UPDATE_BYTES: Final = 1024 * 1024
 """An update is a few kilobytes; a larger body is refused (413) before it fills memory."""
 
-Feed = Callable[[dict[str, Any]], Awaitable[None]]
-"""Parse one update and queue it; raise ``ValueError`` for a JSON object that is no update."""
+Feed = Callable[[dict[str, Any]], Awaitable[bool]]
+"""Handle one update: True once handled (or skipped on purpose), False when it could not be
+handled now (the bot is stopping); raise ``ValueError`` for a JSON object that is no update."""
+BODY_TIMEOUT: Final = 10.0
+"""Seconds a client gets to send the body (after the head)."""
 HealthCheck = Callable[[], tuple[bool, Mapping[str, Any]]]
 """``(serving, details)``: the details go into /healthz's body when serving."""
 
@@ -83,22 +89,26 @@ def create_app(
             log.warning("webhook call without the right secret token refused (403)")
             return Response(status_code=403)
         try:
-            data = await _read_json(request)
+            async with asyncio.timeout(BODY_TIMEOUT):
+                data = await _read_json(request)
         except OverflowError:
             return Response(status_code=413)
-        except (ValueError, UnicodeDecodeError):
-            log.warning("webhook call with a body that is not JSON refused (400)")
+        except TimeoutError:
+            log.warning("webhook call whose body did not arrive in time refused (408)")
+            return Response(status_code=408)
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            log.warning("webhook call with a body that is not JSON (or too deep) refused (400)")
             return Response(status_code=400)
         if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
             log.warning("webhook call with JSON that is not an update refused (400)")
             return Response(status_code=400)
+        metrics.update_received(update_type(data))
         try:
-            await feed(data)
+            handled = await feed(data)
         except ValueError as exc:
             log.warning("update %s is malformed, refused (400): %s", data["update_id"], exc)
             return Response(status_code=400)
-        metrics.update_received(update_type(data))
-        return Response()
+        return Response() if handled else Response(status_code=503)
 
     async def healthz(_: Request) -> Response:
         serving, details = health()

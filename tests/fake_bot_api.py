@@ -1098,6 +1098,49 @@ class FakeBotApi:
                 content["caption_entities"] = entities
         return self._enqueue("message", self._new_user_message(chat, user, content, None))
 
+    def send_poll(
+        self,
+        chat_id: int,
+        question: str,
+        options: list[str],
+        *,
+        persistent_ids: bool = True,
+        user_id: int | None = None,
+        chat_type: ChatType | None = None,
+    ) -> JSON:
+        """A user sends a poll. ``persistent_ids=False`` leaves out the options'
+        ``persistent_id``, as Bot API servers before 9.6 (self-hosted ones, older proxies) do:
+        python-telegram-bot 22.8 cannot read such an update."""
+        chat, user = self._participants(chat_id, user_id, chat_type)
+        poll: JSON = {
+            "id": str(next(self._query_ids)),
+            "question": question,
+            "options": [
+                {"text": text, "voter_count": 0}
+                | ({"persistent_id": f"opt{i}"} if persistent_ids else {})
+                for i, text in enumerate(options)
+            ],
+            "total_voter_count": 0,
+            "is_closed": False,
+            "is_anonymous": True,
+            "type": "regular",
+            "allows_multiple_answers": False,
+        }
+        return self._enqueue("message", self._new_user_message(chat, user, {"poll": poll}, None))
+
+    def send_raw_update(self, payload: JSON) -> JSON:
+        """Queue ``payload`` (everything but ``update_id``) as it is, unchecked: an update in
+        a shape no helper makes."""
+        update = {"update_id": next(self._update_ids), **copy.deepcopy(payload)}
+        self._updates.append(update)
+        self._updates_signal.notify()
+        return copy.deepcopy(update)
+
+    def delete_user_message(self, message: Mapping[str, Any]) -> None:
+        """The user deletes one of their messages (a reply to it then finds nothing)."""
+        stored = self._stored(message)
+        del self._messages[(stored["chat"]["id"], stored["message_id"])]
+
     def edit_text(self, message: Mapping[str, Any], new_text: str) -> JSON:
         """The user edits one of their messages; returns the ``edited_message`` Update."""
         stored = self._stored(message)

@@ -12,8 +12,10 @@ from typing import Any
 from bot.config import Settings
 from bot.engine import Engine
 from bot.flood import FloodGuard
+from bot.handlers.common import services_in
+from bot.polling import PollingBot
 from bot.reloading import KnowledgeHolder
-from bot.telegram_app import ALLOWED_UPDATES, TravelApp, build_application
+from bot.telegram_app import STOP_SECONDS, TravelApp, build_application
 from tests.fake_bot_api import ApiCall, FakeBotApi
 
 USER = 5001  # a private chat: its id is the user's id
@@ -25,22 +27,16 @@ async def polling(
     knowledge: KnowledgeHolder | Engine | None = None,
     flood: FloodGuard | None = None,
 ) -> AsyncIterator[TravelApp]:
-    """The bot as ``run_polling`` runs it: initialize, post_init, start, poll; then stop,
-    shut down and post_shutdown (which closes the question store)."""
+    """The bot as ``travelbot run`` runs it in polling mode (``bot.polling.PollingBot``):
+    initialize, post_init, start, replay the journal, poll; then the bounded stop, which
+    closes the question store and the journal."""
     app = build_application(settings, knowledge, flood=flood)
-    assert app.updater is not None and app.post_init is not None
-    assert app.post_shutdown is not None
-    await app.initialize()
-    await app.post_init(app)
-    await app.start()
-    await app.updater.start_polling(poll_interval=0, allowed_updates=ALLOWED_UPDATES)
+    bot = PollingBot(app, settings.data_dir, settings.base_url)
+    await bot.start()
     try:
         yield app
     finally:
-        await app.updater.stop()
-        await app.stop()
-        await app.shutdown()
-        await app.post_shutdown(app)
+        await bot.stop(STOP_SECONDS)
 
 
 @asynccontextmanager
@@ -59,17 +55,18 @@ def check_rules(fake: FakeBotApi) -> None:
     assert fake.unanswered_queries() == []
 
 
-async def settle(app: TravelApp, fake: FakeBotApi) -> None:
+async def settle(app: TravelApp, fake: FakeBotApi, within: float = 5.0) -> None:
     """Wait until the bot has handled every update sent so far, so that a test can assert
     that something was *not* sent, without sleeping. A probe inline query goes last: once it
-    is answered, everything before it was fetched, and the queue's join waits for the rest."""
+    is answered, everything before it was fetched, and the dispatcher's join waits for the
+    rest."""
     probe = fake.inline_query("settle", user_id=9999)["inline_query"]["id"]
 
     def probe_answered(call: ApiCall) -> bool:
         return call.method == "answerInlineQuery" and call.params.get("inline_query_id") == probe
 
-    await fake.wait_for(probe_answered)
-    await app.update_queue.join()
+    await fake.wait_for(probe_answered, timeout=within)
+    await services_in(app.bot_data).dispatcher.join()
 
 
 async def ask(fake: FakeBotApi, text: str, chat_id: int = USER, **kwargs: Any) -> ApiCall:

@@ -17,7 +17,7 @@ ROOT = PACKAGE.parent
 
 def is_telegram_layer(path: Path) -> bool:
     relative = path.relative_to(PACKAGE)
-    return path.name == "telegram_app.py" or relative.parts[0] == "handlers"
+    return path.name in ("telegram_app.py", "polling.py") or relative.parts[0] == "handlers"
 
 
 CORE = sorted(p for p in PACKAGE.rglob("*.py") if not is_telegram_layer(p))

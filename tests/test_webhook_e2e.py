@@ -125,7 +125,7 @@ async def settle(bot: WebhookBot, fake: FakeBotApi) -> None:
         return call.method == "answerInlineQuery" and call.params.get("inline_query_id") == probe_id
 
     await fake.wait_for(probe_answered)
-    await bot.app.update_queue.join()
+    await services_in(bot.app.bot_data).dispatcher.join()
 
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]

@@ -18,8 +18,9 @@ from telegram.ext import ContextTypes
 from bot import admin, render
 from bot.answer import Answer, Pin, text
 from bot.config import Settings
+from bot.dispatch import Dispatcher
 from bot.engine import Engine
-from bot.flood import FloodGuard
+from bot.flood import DEFAULT_INLINE_BURST, DEFAULT_INLINE_RATE, FloodGuard
 from bot.messages import t
 from bot.metrics import Metrics
 from bot.reloading import KnowledgeHolder
@@ -38,6 +39,14 @@ def _store_thread() -> ThreadPoolExecutor:
 
 def _report_thread() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=1, thread_name_prefix="travelbot-reports")
+
+
+def _inline_flood() -> FloodGuard:
+    return FloodGuard(DEFAULT_INLINE_RATE, DEFAULT_INLINE_BURST)
+
+
+def _always() -> bool:
+    return True
 
 
 @dataclass
@@ -63,6 +72,13 @@ class Services:
     connection: a long report never holds up a traveller's write, and so their reply."""
     metrics: Metrics = field(default_factory=Metrics)
     """Counters for /metrics (served in webhook mode)."""
+    inline_flood: FloodGuard = field(default_factory=_inline_flood)
+    """Inline queries' own per-user limit: clients send one per pause in typing."""
+    dispatcher: Dispatcher = field(default_factory=Dispatcher)
+    """Runs the admitted updates, fairly between senders (``bot.dispatch``)."""
+    alive: Callable[[], bool] = _always
+    """Whether updates are coming in (polling mode: getUpdates works); the heartbeat is only
+    written while it says so."""
 
     @property
     def engine(self) -> Engine:

@@ -4,7 +4,8 @@ It logs the update's id, never the update itself or any URL (those may hold pers
 for a Bot API URL, the token); PTB's errors carry Telegram's description, not the URL.
 
 Three failures are Telegram's answer rather than a bug: a user who blocked the bot (403), a
-call Telegram did not answer in time, and a 429 still there after AIORateLimiter's retries.
+call Telegram did not answer in time, and a 429 still there after AIORateLimiter's retries
+or asking for a wait too long to hold every chat's sends for (``CappedRateLimiter``).
 Each is one warning line without a traceback, and nobody is told: a message to a user who
 blocked the bot cannot arrive, an apology for a slow call would come before the reply it
 apologises for (which usually does arrive), and a 429 asks for fewer messages, not one more.
@@ -23,7 +24,7 @@ log = logging.getLogger("bot.telegram")
 _GIVEN_UP: dict[type[TelegramError], str] = {
     Forbidden: "the user blocked the bot, or it is no longer in the chat",
     TimedOut: "Telegram did not answer in time; the reply may still arrive",
-    RetryAfter: "Telegram still asked to wait after the retries",
+    RetryAfter: "Telegram asked to wait longer than the bot waits for one reply",
 }
 
 
