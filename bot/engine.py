@@ -61,9 +61,10 @@ class Engine:
             )
             self.contexts.put(chat_id, context)
             return
-        if answer.intent == "general" and it is not None:
-            # "and the US?" after "how many clusters does China have?"
-            self.contexts.put(chat_id, ChatContext(intent="general", recent=earlier, last=it))
+        if answer.intent in ("general", "rank", "list") and not answer.clusters and it is not None:
+            # "and the US?" after "how many clusters does China have?"; "and the one below
+            # it?" after London's No.8
+            self.contexts.put(chat_id, ChatContext(intent=answer.intent, recent=earlier, last=it))
             return
         if answer.intent in ("unknown", "smalltalk") or not answer.clusters:
             if it is not None and it.mentioned:

@@ -261,6 +261,7 @@ AskName = Literal[
     "when",
     "what",
     "count",
+    "location",
 ]
 LangCode = Literal["en", "zh", "ja", "ko", "es", "fr", "de", "it", "pt", "pl", "ru", "vi", "th"]
 

@@ -327,17 +327,38 @@ def _ambiguous_all(r: Reading) -> bool:
     return bool(r.f.ambiguous) and not set(r.clusters) - set(r.f.ambiguous[0])
 
 
+def _last_rank(r: Reading) -> tuple[str, int] | None:
+    """The rank the last answer was about: a cluster's, one of 6–10, or an economy's."""
+    ctx, kb = r.ctx, r.kb
+    if ctx is None:
+        return None
+    if ctx.clusters and ctx.clusters[0] in kb.cluster_by_id:
+        return "cluster", kb.cluster_by_id[ctx.clusters[0]].rank
+    last = ctx.last
+    if last is None:
+        return None
+    if last.others:
+        return "cluster", last.others[0]
+    if last.intent == "general" and last.economies:
+        rank = kb.economy_by_id[last.economies[0]].gii_rank
+        return ("economy", rank) if rank else None
+    if last.intent == "general" and last.rank is not None and not last.rank.top:
+        return "economy", last.rank.n
+    return None
+
+
 def _neighbour(r: Reading) -> bool:
-    ctx = r.ctx
-    return r.f.neighbour is not None and ctx is not None and bool(ctx.clusters) and not r.clusters
+    return r.f.neighbour is not None and not r.clusters and _last_rank(r) is not None
 
 
 def _neighbour_rank(r: Reading) -> AnswerRequest:
-    assert r.ctx is not None and r.f.neighbour is not None
+    assert r.f.neighbour is not None
     kb = r.kb
-    last = kb.cluster_by_id[r.ctx.clusters[0]].rank if r.ctx.clusters[0] in kb.cluster_by_id else 0
+    ranked, last = _last_rank(r) or ("cluster", 0)
     step = 1 if r.f.neighbour == "below" else -1
     target = last + step
+    if ranked == "economy":
+        return r.request("general", rank=RankRef(target), economies=(), economy_ranking=True)
     if target in kb.cluster_by_rank:
         return r.request("rank", clusters=(kb.cluster_by_rank[target].id,), rank=None)
     if target in kb.other_by_rank:
@@ -427,8 +448,10 @@ def _fact_follow_up(r: Reading) -> bool:
     ctx = r.ctx
     if r.clusters or ctx is None or not ctx.clusters:
         return False
-    if not any(r.f.ask(a) >= T.CLEAR_ASK for a in _FACT_ASKS):
-        return False
+    located = r.f.ask("location") >= T.CLEAR_ASK or r.f.ask("reverse") >= T.CLEAR_ASK
+    where = ctx.unit is not None and ctx.unit.startswith("sight:") and located
+    if not any(r.f.ask(a) >= T.CLEAR_ASK for a in _FACT_ASKS) and not where:
+        return False  # "where is it exactly?" after a sight: that sight, with its address
     return r.points_back or not r.f.hits or r.asked_unit(ctx.clusters[0]) is not None
 
 
@@ -770,6 +793,7 @@ RULES: tuple[Rule, ...] = (
         _figure_no_place,
         lambda r: r.request("superlative", candidates=_in_regions(r)),
     ),
+    Rule("fact about the last answer", _fact_follow_up, _fact_follow_up_answer),
     Rule("one fact, no cluster named", _unit_anywhere, _unit_anywhere_answer),
     Rule("where to find what a fact describes", _reverse_unit, _reverse_unit_answer),
     Rule(
@@ -798,7 +822,6 @@ RULES: tuple[Rule, ...] = (
         lambda r: bool(r.f.unknown) and not r.f.ask("list") and not r.f.ask("sights"),
         lambda r: _unknown(r),
     ),
-    Rule("fact about the last answer", _fact_follow_up, _fact_follow_up_answer),
     Rule("follow-up on the last answer", _follows_up, _follow_up),
     Rule("about the GII", _cue("general"), lambda r: r.request("general")),
     Rule(
@@ -974,7 +997,9 @@ ABOUT_ONE: tuple[Rule, ...] = (
     ),
     Rule(
         "sight named, topic unknown",
-        lambda r: _sight_named(r) and bool(r.f.unknown) and r.f.ask("sights") < T.CLEAR_ASK,
+        lambda r: _sight_named(r)
+        and bool(r.f.unknown)
+        and max(r.f.ask("sights"), r.f.ask("location")) < T.CLEAR_ASK,
         lambda r: _unknown(r),
     ),
     Rule(
