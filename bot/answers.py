@@ -26,6 +26,7 @@ from bot.understanding.units import stem as _stem
 
 MAP_SEARCH = "https://www.google.com/maps/search/?api=1&query="
 _MAX_FOCUS = 4  # facts shown first when a question asks about several of one cluster
+_COMPARED_SIGHTS = 2  # sights per cluster when a comparison asks what to see
 
 
 # (-best score, cluster rank, cluster, [(score, position, sight)], everyday tech texts)
@@ -440,11 +441,17 @@ class Answerer:
             if kept or (not ranked and tech):
                 scored.append((score, rank, cluster, kept, tech))
         b.add(bold(t("reverse_title", themes=names)))
+        found = [self.units[u] for u in it.units if u in self.units]
+        for unit in found:  # the everyday tech the question's words named comes first
+            if unit.kind == "tech" and unit.cluster in kb.cluster_by_id:
+                b.add("• ", bold(kb.cluster_by_id[unit.cluster].name), f": {unit.text}")
+                b.cite(unit.source)
+        shown = {u.text for u in found}
         for _, _, cluster, sights, tech in scored:
             for sight in sights:
                 b.add("• ", bold(sight.name), f" ({cluster.name}): {sight.what}")
                 b.cite(sight.source)
-            if not sights:
+            if not sights and tech[0] not in shown:
                 b.add("• ", bold(cluster.name), f": {tech[0]}")
                 b.cite(*(x.source for x in cluster.everyday_tech if x.text == tech[0]))
         first_sights = [s for s in scored[0][3] if s.location is not None][:2]
@@ -511,6 +518,10 @@ class Answerer:
                 self._stat_line(b, stat, prefix="  • ")
             if it.measures and not stats:
                 b.add("  • ", t("no_figures", name=cluster.name))
+            if it.asks.get("sights", 0) >= 1:  # "SF or Tokyo, what's there to do in each?"
+                for sight in cluster.sights[:_COMPARED_SIGHTS]:
+                    b.add("  • ", bold(sight.name), f": {sight.what}")
+                    b.cite(sight.source)
         b.row(
             Action(f"{a.name}: {t('button_sights')}", actions.encode("sights", a.id)),
             Action(f"{c.name}: {t('button_sights')}", actions.encode("sights", c.id)),

@@ -274,8 +274,7 @@ def _region_or_economy_filter(r: Reading) -> bool:
     f = r.f
     if r.named or not (f.has("region") or f.has("economy")):
         return False
-    general = f.ask("count") > 0 or f.ask("general") >= T.CLEAR_ASK
-    if f.has("economyword") or (general and not f.has("region")):
+    if f.has("economyword") or f.ask("count") > 0:
         return False  # "how many clusters does China have": the GII's count, not the top five
     if r.rank is not None and not (f.has("region") or f.has("clusterword")):
         return False  # "is Germany still top 10?": the economy ranking
@@ -483,7 +482,7 @@ def _quoted_fact(r: Reading) -> bool:
     if r.named or not any(r.f.ask(a) >= T.CLEAR_ASK for a in ("who", "when")):
         return False
     hit = r.asked_unit(None)
-    return hit is not None and hit.unit.kind in ("quote", "tech", "note", "summary")
+    return hit is not None and hit.unit.kind in ("quote", "tech", "note", "summary", "general")
 
 
 def _unit_anywhere(r: Reading) -> bool:
@@ -702,6 +701,25 @@ RULES: tuple[Rule, ...] = (
             and bool(r.ctx.last.economies or r.ctx.last.general)
         ),
         lambda r: r.request("general", general=r.ctx.last.general if r.ctx and r.ctx.last else ()),
+    ),
+    Rule(
+        "the economy just asked about, again",
+        lambda r: (
+            not r.named
+            and not r.f.has("economy")
+            and r.ctx is not None
+            and r.ctx.last is not None
+            and r.ctx.last.intent == "general"
+            and bool(r.ctx.last.economies)
+            and (r.points_back or len(r.f.tokens) <= T.SHORT_FOLLOW_UP)
+            and not r.f.unknown
+            and r.f.ask("general") > 0
+        ),
+        lambda r: r.request(
+            "general",
+            economies=r.ctx.last.economies if r.ctx and r.ctx.last else (),
+            from_context=True,
+        ),
     ),
     Rule(
         "another place in the economy ranking",
@@ -997,9 +1015,11 @@ ABOUT_ONE: tuple[Rule, ...] = (
     ),
     Rule(
         "sight named, topic unknown",
-        lambda r: _sight_named(r)
-        and bool(r.f.unknown)
-        and max(r.f.ask("sights"), r.f.ask("location")) < T.CLEAR_ASK,
+        lambda r: (
+            _sight_named(r)
+            and bool(r.f.unknown)
+            and max(r.f.ask("sights"), r.f.ask("location")) < T.CLEAR_ASK
+        ),
         lambda r: _unknown(r),
     ),
     Rule(
@@ -1084,6 +1104,17 @@ ABOUT_ONE: tuple[Rule, ...] = (
         "sights of a named sight's cluster",
         lambda r: _one_cue(r)[0] is None and r.f.has("sight"),
         lambda r: _one(r, "sights"),
+    ),
+    Rule(
+        "another cluster, in a word of another language",
+        lambda r: (
+            _one_cue(r)[0] is None
+            and _context_intent(r) in _INHERITABLE
+            and not r.from_context
+            and len(r.f.tokens) <= T.SHORT_FOLLOW_UP
+            and len(r.f.unknown) == 1
+        ),
+        lambda r: _one(r, _context_intent(r), from_context=True),
     ),
     Rule(
         "topic unknown about a known place",

@@ -46,6 +46,9 @@ MIN_MEANINGFUL_CJK = 2
 CONTEXT_TTL_SECONDS = 15 * 60  # a traveller coming back after a quarter hour starts afresh
 MAX_CHATS = 50_000  # contexts held in memory; the least recently used go first
 RECENT_CLUSTERS = 4  # clusters remembered for "compare them"
+# "kalau Beijing?", "còn Bắc Kinh?": a place and one word the bot does not know, after an
+# answer, is the same question about that place
+SHORT_FOLLOW_UP = 3
 
 # -- answers -----------------------------------------------------------------------------------
 MAX_SIGHTS_LISTED = 8
