@@ -283,7 +283,9 @@ def _region_or_economy_filter(r: Reading) -> bool:
     other_ask = max(f.ask(a) for a in asks)
     if f.has("region") and not listing:
         listing = other_ask < T.CLEAR_ASK  # "any in Europe?"
-    return listing and other_ask <= f.ask("list") and (f.has("region") or len(r.in_economies) != 1)
+    plural = f.has("clusterword") or (r.rank is not None and r.rank.top)
+    several = f.has("region") or len(r.in_economies) != 1 or plural
+    return listing and other_ask <= f.ask("list") and several
 
 
 def _filtered_list(r: Reading) -> AnswerRequest:
@@ -313,7 +315,9 @@ def _others_topic(r: Reading) -> bool:
     f = r.f
     if not f.has("other") or r.clusters:
         return False
-    plain = ("rank", "general", "list", "reverse", "what", "who")
+    plain = {"rank", "general", "list", "reverse", "what", "who"}
+    if len(f.ids("other")) > 1:
+        plain |= {"superlative", "compare"}  # "is New York higher than Boston?": their ranks
     other_cues = [v for k, v in f.asks.items() if k not in plain]
     return f.has("measure") or f.has("theme") or any(v >= T.CLEAR_ASK for v in other_cues)
 
@@ -448,7 +452,8 @@ def _fact_follow_up(r: Reading) -> bool:
     if r.clusters or ctx is None or not ctx.clusters:
         return False
     located = r.f.ask("location") >= T.CLEAR_ASK or r.f.ask("reverse") >= T.CLEAR_ASK
-    where = ctx.unit is not None and ctx.unit.startswith("sight:") and located
+    about = ("sight:", "quote:")  # "where is it exactly?", "where does she live?"
+    where = ctx.unit is not None and ctx.unit.startswith(about) and located
     if not any(r.f.ask(a) >= T.CLEAR_ASK for a in _FACT_ASKS) and not where:
         return False  # "where is it exactly?" after a sight: that sight, with its address
     return r.points_back or not r.f.hits or r.asked_unit(ctx.clusters[0]) is not None
@@ -560,7 +565,7 @@ def _top_n(r: Reading) -> bool:
         and rank is not None
         and rank.top
         and not (r.points_back and r.usable_context)
-        and not r.f.unknown
+        and (not r.f.unknown or r.f.has("clusterword"))
     )
 
 
@@ -637,7 +642,9 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "GII fact",
-        lambda r: r.f.has("general") and not r.named,
+        lambda r: r.f.has("general")
+        and not r.named
+        and not (r.points_back and r.f.has("measure") and r.usable_context),
         lambda r: r.request("general", rank=r.rank),
     ),
     Rule("clusters filtered by region or economy", _region_or_economy_filter, _filtered_list),
@@ -679,6 +686,16 @@ RULES: tuple[Rule, ...] = (
         lambda r: _unknown(r),
     ),
     Rule("economy ranking", _economy_talk, lambda r: r.request("general", rank=r.rank)),
+    Rule(
+        "an economy on its own",
+        lambda r: r.f.has("economy")
+        and not r.named
+        and not r.in_economies
+        and not r.f.unknown
+        and max(r.f.ask(a) for a in ("sights", "overview", "stat", "reverse")) < T.CLEAR_ASK
+        and all(r.kb.economy_by_id[e].gii_rank for e in r.f.ids("economy")),
+        lambda r: r.request("general", general=_facts_naming(r)),
+    ),
     Rule(
         "economy without a top cluster",
         lambda r: r.f.has("economy") and not r.named and not r.in_economies,
@@ -844,7 +861,8 @@ RULES: tuple[Rule, ...] = (
     Rule("about the GII", _cue("general"), lambda r: r.request("general")),
     Rule(
         "the ranking",
-        lambda r: _cue("list", known_only=True)(r) or _cue("rank", known_only=True)(r),
+        lambda r: (_cue("list", known_only=True)(r) or _cue("rank", known_only=True)(r))
+        and not (r.points_back and not r.f.has("clusterword")),
         lambda r: r.request("list", clusters=_all_clusters(r)),
     ),
     Rule(
@@ -1024,7 +1042,9 @@ ABOUT_ONE: tuple[Rule, ...] = (
     ),
     Rule(
         "where to do what a sight offers",
-        lambda r: _sight_named(r) and r.f.ask("reverse") > r.f.ask("sights"),
+        lambda r: _sight_named(r)
+        and r.f.ask("reverse") > r.f.ask("sights")
+        and r.f.ask("location") < T.CLEAR_ASK,
         lambda r: _one(r, "reverse"),
     ),
     Rule("sight named", _sight_named, lambda r: _one(r, "sights")),
