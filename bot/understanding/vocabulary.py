@@ -69,6 +69,9 @@ def _knowledge_entries(kb: KnowledgeBase) -> Iterator[Entry]:
             surname = quote.who.split()[-1]
             if len(surname) > 3:  # "Oberman", "Patel": travellers use the surname alone
                 yield Entry(surname, person)
+            for words in quote.words:
+                if len(words.split()) > 1:  # "Ticket Fairy": a name the person goes by
+                    yield Entry(words, person)
         for sight in cluster.sights:
             sight_entity = Entity("sight", sight.id)
             yield Entry(sight.name, sight_entity)
