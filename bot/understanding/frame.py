@@ -96,6 +96,9 @@ class Frame:
     impossible_ranks: bool = False  # "number -1"
     places: list[str] = field(default_factory=list)  # world places the knowledge lacks
     unknown: list[str] = field(default_factory=list)  # words nothing explains
+    # in a question of another language than English, the few words its lexicon lacks
+    # (inflections, words of no topic): not taken for an unknown topic
+    unread: list[str] = field(default_factory=list)
     content: list[str] = field(default_factory=list)  # words that say what about (for units)
     ask_words: set[str] = field(default_factory=set)  # content words that are asks too ("apps")
     small_words: set[str] = field(default_factory=set)  # content words that are function words
@@ -420,6 +423,9 @@ class Reader:
             if stem(word) in known_words or not meaningful(word) or self._small(word, frame.lang):
                 continue
             unknown.append(word)
+        allowance = max(1, int(T.FOREIGN_UNREAD_SHARE * len(frame.words)))
+        if frame.lang != "en" and 0 < len(unknown) <= allowance:
+            frame.unread, unknown = unknown, []
         frame.unknown = unknown
         # a place the knowledge lacks is not a content word to search the units with
         frame.content = [w for w in content if w not in frame.places and w not in frame.unknown]

@@ -155,7 +155,7 @@ class Reading:
         words = self.content_tokens
         if not words:
             return 1.0
-        unknown = sum(1 for w in self.f.unknown if w in words)
+        unknown = sum(1 for w in (*self.f.unknown, *self.f.unread) if w in words)
         return max(0.0, 1.0 - unknown / len(words))
 
     def request(self, intent: str, **fields: Any) -> AnswerRequest:
