@@ -14,6 +14,7 @@ Reading, in order:
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -200,7 +201,9 @@ class Reader:
     def _language(self, tokens: list[str], text: str) -> str:
         votes: defaultdict[str, float] = defaultdict(float)
         for token in tokens:
-            langs = self.vocabulary.langs_of(token)
+            langs = self.vocabulary.voters.get(token, frozenset())
+            if "en" in self.vocabulary.langs_of(token):
+                langs = langs | {"en"}  # an English word too ("rank"): English wins a tie
             weight = 1.0
             if not langs:
                 langs = self.function_words.get(token, frozenset())
@@ -258,7 +261,7 @@ class Reader:
             meant_in = self.vocabulary.langs_meaning(m)
             if ANY in meant_in or lang in meant_in:
                 if word in self.vocabulary.capitals and lang != "en":
-                    return f" {word.upper()} " in f" {raw} "
+                    return re.search(rf"(?<!\w){re.escape(word.upper())}(?!\w)", raw) is not None
                 return True
             # another language's word for it: fine unless it is a small word here
             # (Vietnamese "my" for the US is English "my"; Spanish "la" is not LA)

@@ -642,9 +642,11 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "GII fact",
-        lambda r: r.f.has("general")
-        and not r.named
-        and not (r.points_back and r.f.has("measure") and r.usable_context),
+        lambda r: (
+            r.f.has("general")
+            and not r.named
+            and not (r.points_back and r.f.has("measure") and r.usable_context)
+        ),
         lambda r: r.request("general", rank=r.rank),
     ),
     Rule("clusters filtered by region or economy", _region_or_economy_filter, _filtered_list),
@@ -688,12 +690,14 @@ RULES: tuple[Rule, ...] = (
     Rule("economy ranking", _economy_talk, lambda r: r.request("general", rank=r.rank)),
     Rule(
         "an economy on its own",
-        lambda r: r.f.has("economy")
-        and not r.named
-        and not r.in_economies
-        and not r.f.unknown
-        and max(r.f.ask(a) for a in ("sights", "overview", "stat", "reverse")) < T.CLEAR_ASK
-        and all(r.kb.economy_by_id[e].gii_rank for e in r.f.ids("economy")),
+        lambda r: (
+            r.f.has("economy")
+            and not r.named
+            and not r.in_economies
+            and not r.f.unknown
+            and max(r.f.ask(a) for a in ("sights", "overview", "stat", "reverse")) < T.CLEAR_ASK
+            and all(r.kb.economy_by_id[e].gii_rank for e in r.f.ids("economy"))
+        ),
         lambda r: r.request("general", general=_facts_naming(r)),
     ),
     Rule(
@@ -861,8 +865,10 @@ RULES: tuple[Rule, ...] = (
     Rule("about the GII", _cue("general"), lambda r: r.request("general")),
     Rule(
         "the ranking",
-        lambda r: (_cue("list", known_only=True)(r) or _cue("rank", known_only=True)(r))
-        and not (r.points_back and not r.f.has("clusterword")),
+        lambda r: (
+            (_cue("list", known_only=True)(r) or _cue("rank", known_only=True)(r))
+            and not (r.points_back and not r.f.has("clusterword"))
+        ),
         lambda r: r.request("list", clusters=_all_clusters(r)),
     ),
     Rule(
@@ -1042,9 +1048,11 @@ ABOUT_ONE: tuple[Rule, ...] = (
     ),
     Rule(
         "where to do what a sight offers",
-        lambda r: _sight_named(r)
-        and r.f.ask("reverse") > r.f.ask("sights")
-        and r.f.ask("location") < T.CLEAR_ASK,
+        lambda r: (
+            _sight_named(r)
+            and r.f.ask("reverse") > r.f.ask("sights")
+            and r.f.ask("location") < T.CLEAR_ASK
+        ),
         lambda r: _one(r, "reverse"),
     ),
     Rule("sight named", _sight_named, lambda r: _one(r, "sights")),

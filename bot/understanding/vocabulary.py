@@ -36,6 +36,10 @@ class Entry:
     text: str
     entity: Entity
     lang: str = ANY
+    # whether the word tells the question's language: the lexicons' small words and asks do;
+    # names and topic words ("NYC", "VC", "robot") are shared across languages, and
+    # language.yaml's keywords mix languages ("que ver", "voir") under English
+    votes: bool = False
 
 
 def _named(kb: KnowledgeBase, key: str) -> Entity | None:
@@ -132,10 +136,10 @@ def _lexicon_entries(kb: KnowledgeBase) -> Iterator[Entry]:
         lang = lexicon.lang
         for ask, phrases in lexicon.asks.items():
             for phrase in phrases:
-                yield Entry(phrase, Entity("ask", ask), lang)
+                yield Entry(phrase, Entity("ask", ask), lang, True)
         for talk, phrases in lexicon.smalltalk.items():
             for phrase in phrases:
-                yield Entry(phrase, Entity("smalltalk", talk), lang)
+                yield Entry(phrase, Entity("smalltalk", talk), lang, True)
         for words, entity in (
             (lexicon.followup, Entity("followup", "")),
             (lexicon.correction, Entity("correction", "")),
@@ -146,14 +150,14 @@ def _lexicon_entries(kb: KnowledgeBase) -> Iterator[Entry]:
             (lexicon.stopwords, Entity("stop", "")),
         ):
             for word in words:
-                yield Entry(word, entity, lang)
+                yield Entry(word, entity, lang, True)
         for word, value in lexicon.numbers.items():
-            yield Entry(word, Entity("number", str(value)), lang)
+            yield Entry(word, Entity("number", str(value)), lang, True)
         for key, names in lexicon.names.items():
             named = _named(kb, key)
             if named is not None:
                 for name in names:
-                    yield Entry(name, named, lang)
+                    yield Entry(name, named, lang)  # names are shared across languages
         for kind, section in (
             ("theme", lexicon.themes),
             ("measure", lexicon.measures),
@@ -202,6 +206,7 @@ class Vocabulary:
     index: Index
     langs: dict[str, frozenset[str]]  # word -> languages it is a word of (ANY for names)
     capitals: frozenset[str] = frozenset()  # short names written in capitals: "la" for LA
+    voters: dict[str, frozenset[str]] = field(default_factory=dict)  # word -> languages it tells
     # the languages each phrase means each thing in: Vietnamese "my" (Mỹ) is the US, English
     # "my" is not
     meaning_langs: dict[tuple[tuple[str, ...], Entity], frozenset[str]] = field(
@@ -283,7 +288,15 @@ def _vocabulary(
     for key, found in meanings.items():
         previous = meaning_langs.get(key)
         meaning_langs[key] = frozenset(found) if previous is None else previous.union(found)
-    return Vocabulary(index, merged, capitals, meaning_langs)
+    voting: dict[str, set[str]] = defaultdict(set)
+    for tokens, entry in pairs:
+        if entry.votes:
+            for token in tokens:
+                voting[token].add(entry.lang)
+    voters = dict(base.voters) if base is not None else {}
+    for word, found_langs in voting.items():
+        voters[word] = frozenset(found_langs) | voters.get(word, frozenset())
+    return Vocabulary(index, merged, capitals=capitals, meaning_langs=meaning_langs, voters=voters)
 
 
 def language_part(kb: KnowledgeBase) -> tuple[Vocabulary, frozenset[str]]:
