@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import TypeVar
 
 from rapidfuzz.distance import OSA
 
@@ -23,7 +22,6 @@ from bot.text import normalise, tokenise
 from bot.understanding.tunables import MAX_TYPO_LENGTH, MIN_TYPO_LENGTH, SHORT_WORD
 
 _ANY = "*"
-T = TypeVar("T")
 
 
 @dataclass(frozen=True, order=True)
@@ -83,25 +81,22 @@ def _deletes(word: str, depth: int) -> set[str]:
     return out
 
 
-def _file(into: dict[str, list[T]], shared: dict[str, list[T]], key: str, item: T) -> None:
-    """Append ``item`` under ``key``; a list still shared with a base index is copied first,
-    so building on a base never changes it."""
-    held = into.get(key)
-    if held is None:
-        into[key] = [item]
-    elif held is shared.get(key):
-        into[key] = [*held, item]
-    else:
-        held.append(item)
-
-
 @dataclass
 class Index:
-    """Phrases filed under their rarest token, and a typo-tolerant vocabulary."""
+    """Phrases filed under their rarest token, and a typo-tolerant vocabulary.
+
+    An index may stand on a ``base`` (the languages' vocabulary, built once) and hold only
+    the knowledge's phrases itself: look-ups consult both, nothing of the base is copied, so
+    a reload builds only the small part. Typo deletions are built per language the first time
+    a question of that language needs them: a traveller's first Thai question pays for Thai,
+    and a start-up pays only for names and English.
+    """
 
     phrases_by_key: dict[str, list[Phrase]] = field(default_factory=dict)
     vocabulary: frozenset[str] = frozenset()
+    base: Index | None = None
     _deletions: dict[str, list[str]] = field(default_factory=dict)
+    _pending: dict[str, list[str]] = field(default_factory=dict)  # lang -> words not filed
     _frequency: dict[str, int] = field(default_factory=dict)
     _corrections: dict[tuple[str, frozenset[str]], str | None] = field(default_factory=dict)
     _langs: dict[str, frozenset[str]] = field(default_factory=dict)
@@ -119,46 +114,84 @@ class Index:
     ) -> Index:
         """Entries are texts or, already tokenised, tuples of tokens. ``extra_words`` are
         known (never corrected, corrections may land on them) without naming anything;
-        ``word_langs`` says which languages each word belongs to. With ``base``, the new
-        index holds the base's phrases too, and only the new entries are filed: the big,
-        rarely changing part (the languages) is built once, the knowledge's on each reload."""
+        ``word_langs`` says which languages each word belongs to."""
         grouped: dict[tuple[str, ...], set[Entity]] = defaultdict(set)
         for text, entity in entries:
             tokens = tuple(tokenise(normalise(text))) if isinstance(text, str) else text
             if tokens:
                 grouped[tokens].add(entity)
-        frequency: dict[str, int] = defaultdict(int, base._frequency if base else {})
+        frequency: dict[str, int] = defaultdict(int)
         for tokens in grouped:
             for token in set(tokens):
                 frequency[token] += 1
-        unnamed = frozenset(w for w in extra_words if w not in frequency)
+        known_below = base.vocabulary if base is not None else frozenset()
+        unnamed = frozenset(w for w in extra_words if w not in frequency and w not in known_below)
         for word in unnamed:
             frequency[word] = 0
-        if base is not None:
-            unnamed = unnamed | frozenset(w for w in base._unnamed if frequency[w] == 0)
-        langs = dict(base._langs) if base else {}
-        langs.update(word_langs or {})
+        langs = dict(word_langs or {})
+        own_words = frozenset(frequency)
         index = cls(
-            vocabulary=frozenset(frequency),
+            vocabulary=own_words | known_below,
+            base=base,
             _frequency=dict(frequency),
             _langs=langs,
             _unnamed=unnamed,
-            _no_targets=frozenset(small_words) | (base._no_targets if base else frozenset()),
+            _no_targets=frozenset(small_words),
         )
-        by_key: dict[str, list[Phrase]] = dict(base.phrases_by_key) if base else {}
-        shared = base.phrases_by_key if base else {}
+        by_key: dict[str, list[Phrase]] = defaultdict(list)
         for tokens, entities in grouped.items():
-            key_at = min(range(len(tokens)), key=lambda i: (frequency[tokens[i]], -len(tokens[i])))
-            _file(by_key, shared, tokens[key_at], Phrase(tokens, key_at, tuple(sorted(entities))))
-        index.phrases_by_key = by_key
-        deletions: dict[str, list[str]] = dict(base._deletions) if base else {}
-        shared_deletions = base._deletions if base else {}
-        new_words = index.vocabulary - base.vocabulary if base else index.vocabulary
-        for word in new_words:
-            for variant in _deletes(word, _max_distance(word)):
-                _file(deletions, shared_deletions, variant, word)
-        index._deletions = deletions
+            key_at = min(
+                range(len(tokens)), key=lambda i: (index.frequency(tokens[i]), -len(tokens[i]))
+            )
+            by_key[tokens[key_at]].append(Phrase(tokens, key_at, tuple(sorted(entities))))
+        index.phrases_by_key = dict(by_key)
+        pending: dict[str, list[str]] = defaultdict(list)
+        for word in own_words - known_below:
+            if _max_distance(word):
+                for lang in langs.get(word) or (_ANY,):
+                    pending[lang].append(word)
+        index._pending = dict(pending)
+        index._file_deletions(frozenset({_ANY, "en"}))
         return index
+
+    def _layers(self) -> Iterator[Index]:
+        layer: Index | None = self
+        while layer is not None:
+            yield layer
+            layer = layer.base
+
+    def frequency(self, word: str) -> int:
+        return sum(layer._frequency.get(word, 0) for layer in self._layers())
+
+    def word_langs(self, word: str) -> frozenset[str] | None:
+        for layer in self._layers():
+            held = layer._langs.get(word)
+            if held is not None:
+                return held
+        return None
+
+    def unnamed(self, word: str) -> bool:
+        return any(word in layer._unnamed for layer in self._layers()) and not self.frequency(word)
+
+    def no_target(self, word: str) -> bool:
+        return any(word in layer._no_targets for layer in self._layers())
+
+    def _file_deletions(self, langs: frozenset[str]) -> None:
+        """File the typo deletions of the words of these languages (all when empty)."""
+        for layer in self._layers():
+            wanted = (
+                list(layer._pending) if not langs else [x for x in langs if x in layer._pending]
+            )
+            for lang in wanted:
+                for word in layer._pending.pop(lang):
+                    for variant in _deletes(word, _max_distance(word)):
+                        held = layer._deletions.setdefault(variant, [])
+                        if word not in held:
+                            held.append(word)
+
+    def candidates(self, variant: str) -> Iterator[str]:
+        for layer in self._layers():
+            yield from layer._deletions.get(variant, ())
 
     def known(self, word: str) -> bool:
         return word in self.vocabulary
@@ -174,13 +207,14 @@ class Index:
             pass
         if len(self._corrections) > 50_000:  # bounded: hostile input must not grow memory
             self._corrections.clear()
+        self._file_deletions(langs | {_ANY} if langs else frozenset())
         result = self._corrections[key] = _correct(self, word, langs)
         return result
 
     def fits(self, candidate: str, langs: frozenset[str]) -> bool:
         if not langs:
             return True
-        held = self._langs.get(candidate)
+        held = self.word_langs(candidate)
         return not held or _ANY in held or bool(held & langs)
 
     def mentions(self, tokens: list[str], fuzzy: list[bool]) -> Iterator[Mention]:
@@ -189,18 +223,19 @@ class Index:
         for i, token in enumerate(tokens):
             positions[token].append(i)
         for token, where in positions.items():
-            for phrase in self.phrases_by_key.get(token, ()):
-                size = len(phrase.tokens)
-                for pos in where:
-                    start = pos - phrase.key_at
-                    if start < 0 or start + size > len(tokens):
-                        continue
-                    if tuple(tokens[start : start + size]) != phrase.tokens:
-                        continue
-                    was_fuzzy = any(fuzzy[start : start + size])
-                    text = " ".join(phrase.tokens)
-                    for entity in phrase.entities:
-                        yield Mention(entity, start, start + size, text, was_fuzzy)
+            for layer in self._layers():
+                for phrase in layer.phrases_by_key.get(token, ()):
+                    size = len(phrase.tokens)
+                    for pos in where:
+                        start = pos - phrase.key_at
+                        if start < 0 or start + size > len(tokens):
+                            continue
+                        if tuple(tokens[start : start + size]) != phrase.tokens:
+                            continue
+                        was_fuzzy = any(fuzzy[start : start + size])
+                        text = " ".join(phrase.tokens)
+                        for entity in phrase.entities:
+                            yield Mention(entity, start, start + size, text, was_fuzzy)
 
 
 def _correct(index: Index, word: str, langs: frozenset[str]) -> str | None:
@@ -209,20 +244,20 @@ def _correct(index: Index, word: str, langs: frozenset[str]) -> str | None:
         return None
     candidates: set[str] = set()
     for variant in _deletes(word, depth):
-        candidates.update(index._deletions.get(variant, ()))
+        candidates.update(index.candidates(variant))
     best: list[tuple[int, int, str]] = []
     for candidate in candidates:
         if not index.fits(candidate, langs):
             continue
-        if candidate in index._no_targets:
+        if index.no_target(candidate):
             continue  # "sole" is not a typo of "some": a small word carries nothing to find
-        if candidate in index._unnamed and len(word) <= SHORT_WORD:
+        if len(word) <= SHORT_WORD and index.unnamed(candidate):
             continue  # a short word is not "corrected" into a fact's word ("write" → "writer")
         limit = _max_distance(candidate) or depth
         distance = OSA.distance(word, candidate, score_cutoff=min(depth, limit))
         if distance <= min(depth, limit):
             # ties go to the word more phrases use, then to the alphabetically first
-            best.append((distance, -index._frequency.get(candidate, 0), candidate))
+            best.append((distance, -index.frequency(candidate), candidate))
     if not best:
         return None
     best.sort()

@@ -48,8 +48,7 @@ class Understander:
             known_years=frozenset(w for w in self.retriever.words if w.isdigit()),
             sounds=Sounds.build(
                 (tuple(tokenise(normalise(e.text))), e.entity)
-                for e in vocabulary.entries(kb)
-                if e.lang == vocabulary.ANY
+                for e in vocabulary.knowledge_entries(kb)
             ),
         )
 

@@ -174,6 +174,11 @@ def _lexicon_entries(kb: KnowledgeBase) -> Iterator[Entry]:
                     yield Entry(word, Entity("term", term), lang)
 
 
+def knowledge_entries(kb: KnowledgeBase) -> list[Entry]:
+    """The knowledge's own names and keywords (not the languages')."""
+    return list(_knowledge_entries(kb))
+
+
 def entries(kb: KnowledgeBase) -> list[Entry]:
     return [*_knowledge_entries(kb), *language_entries(kb)]
 
