@@ -146,7 +146,7 @@ class Index:
             by_key[tokens[key_at]].append(Phrase(tokens, key_at, tuple(sorted(entities))))
         index.phrases_by_key = dict(by_key)
         pending: dict[str, list[str]] = defaultdict(list)
-        for word in own_words - known_below:
+        for word in own_words:  # a word the base holds in other languages is filed again here
             if _max_distance(word):
                 for lang in langs.get(word) or (_ANY,):
                     pending[lang].append(word)
