@@ -189,6 +189,9 @@ class Index:
                         if word not in held:
                             held.append(word)
 
+    def file_all(self) -> None:
+        self._file_deletions(frozenset())
+
     def candidates(self, variant: str) -> Iterator[str]:
         for layer in self._layers():
             yield from layer._deletions.get(variant, ())

@@ -93,7 +93,9 @@ class KnowledgeHolder:
                 return ReloadResult(False, True, (problem,), old.kb.fingerprint)
             changed = kb.fingerprint != old.kb.fingerprint
             if changed:
-                self.engine = Engine(kb, contexts=old.contexts)
+                engine = Engine(kb, contexts=old.contexts)
+                engine.understanding.warm()  # on the reload's thread, before it serves
+                self.engine = engine
                 if self._on_swap is not None:
                     self._on_swap(self.engine)
             self.reloads += 1

@@ -218,6 +218,8 @@ async def start_up(app: TravelApp) -> None:
     await set_commands(app)
     start_jobs(app)
     found = services_in(app.bot_data)
+    # every language's typo index, off the event loop: the first Thai question need not wait
+    app.create_task(asyncio.to_thread(found.engine.understanding.warm), name="warm-index")
     if found.notices:
         await admin.tell_admins(app.bot, found, [a for n in found.notices for a in note(n)])
 

@@ -15,7 +15,12 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from bot.understanding.tunables import BM25_B, BM25_K1
+from bot.understanding.tunables import (
+    BM25_B,
+    BM25_K1,
+    RETRIEVAL_COMMON_MIN,
+    RETRIEVAL_COMMON_SHARE,
+)
 from bot.understanding.units import Unit
 
 
@@ -44,12 +49,15 @@ class Retriever:
             w: math.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5)) for w, p in self._postings.items()
         }
         self.words = frozenset(self._postings)
+        # a word most units hold says little and costs a pass over them all: left out
+        limit = max(RETRIEVAL_COMMON_MIN, int(RETRIEVAL_COMMON_SHARE * n))
+        self._common = frozenset(w for w, p in self._postings.items() if len(p) > limit)
         self._unseen = max(self.idf.values(), default=1.0)  # a word no unit holds: rarest
 
     def search(self, words: Iterable[str], limit: int = 8) -> list[Hit]:
         """The best units for the question's content ``words``; coverage counts a word no
         unit holds as the rarest, so a question mostly about something else covers little."""
-        asked = list(dict.fromkeys(words))
+        asked = [w for w in dict.fromkeys(words) if w not in self._common]
         query = [w for w in asked if w in self._postings]
         if not query:
             return []

@@ -26,6 +26,11 @@ WEAK_ASK = 0.7  # strong enough to follow up on the chat's context
 # -- retrieval (BM25 over answer units) --------------------------------------------------------
 BM25_K1 = 1.2
 BM25_B = 0.75
+# A word held by more than this share of the units (and more than RETRIEVAL_COMMON_MIN of
+# them) is left out of the search: its idf is near nothing and scoring it would visit every
+# unit ("sights" over 17,000 sights).
+RETRIEVAL_COMMON_SHARE = 0.2
+RETRIEVAL_COMMON_MIN = 50
 # A unit is "named" by a question when the question's content words it holds weigh at least
 # this share of the question's content words (by idf): "who lives with door codes" names the
 # Seoul note, "tokyo nightlife" names nothing.

@@ -73,6 +73,11 @@ class Understander:
             if len(intents) <= 2
         }
 
+    def warm(self) -> None:
+        """File every language's typo deletions now, rather than on each language's first
+        question: the bot does it in the background after start; ``ask`` never needs to."""
+        self.vocabulary.index.file_all()
+
     def read(self, question: str) -> Frame:
         """The frame of a question; of a long message, the frame of the sentence that asks,
         with the places the rest of the message names when that sentence names none ("We'll
