@@ -297,6 +297,8 @@ class Reader:
         place of its own: runs of words that name nothing, at least one of them unknown."""
         if any(m.entity.kind in PLACE_KINDS for m in mentions):
             return []
+        if len(tokens) > T.MAX_SOUND_TOKENS:
+            return []  # dictated questions are short; a long text is not read by ear
         place_ask = any(m.entity.kind == "ask" and m.entity.id in _PLACE_ASKS for m in mentions)
         taken = {
             i for m in mentions if m.entity.kind not in _SOFT_KINDS for i in range(m.start, m.end)

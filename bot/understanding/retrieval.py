@@ -10,6 +10,7 @@ makes a query cost in proportion to the postings of its own words.
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable
@@ -33,21 +34,26 @@ class Hit:
 
 
 class Retriever:
+    """Postings hold each (word, unit) pair's BM25 weight, computed once: a query only adds
+    them up, then checks which of its words the few best units hold."""
+
     def __init__(self, units: Iterable[Unit], ignore: frozenset[str] = frozenset()) -> None:
         self.units = tuple(units)
-        self._postings: dict[str, list[tuple[int, int]]] = defaultdict(list)
-        lengths: list[int] = []
-        for i, unit in enumerate(self.units):
-            counts = Counter(w for w in unit.words if w not in ignore)
-            lengths.append(sum(counts.values()))
-            for word, tf in counts.items():
-                self._postings[word].append((i, tf))
-        self._lengths = lengths
-        self._avg = (sum(lengths) / len(lengths)) if lengths else 1.0
+        counted: list[Counter[str]] = [
+            Counter(w for w in unit.words if w not in ignore) for unit in self.units
+        ]
+        lengths = [sum(c.values()) for c in counted]
+        avg = (sum(lengths) / len(lengths)) if lengths else 1.0
         n = len(self.units)
-        self.idf = {
-            w: math.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5)) for w, p in self._postings.items()
-        }
+        frequency: Counter[str] = Counter(w for c in counted for w in c)
+        self.idf = {w: math.log(1 + (n - df + 0.5) / (df + 0.5)) for w, df in frequency.items()}
+        self._postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        for i, counts in enumerate(counted):
+            norm = BM25_K1 * (1 - BM25_B + BM25_B * lengths[i] / avg)
+            for word, tf in counts.items():
+                weight = self.idf[word] * tf * (BM25_K1 + 1) / (tf + norm)
+                self._postings[word].append((i, weight))
+        self._held = [frozenset(c) for c in counted]
         self.words = frozenset(self._postings)
         # a word most units hold says little and costs a pass over them all: left out
         limit = max(RETRIEVAL_COMMON_MIN, int(RETRIEVAL_COMMON_SHARE * n))
@@ -62,21 +68,14 @@ class Retriever:
         if not query:
             return []
         scores: dict[int, float] = defaultdict(float)
-        matched: dict[int, set[str]] = defaultdict(set)
         for word in query:
-            idf = self.idf[word]
-            for i, tf in self._postings[word]:
-                norm = BM25_K1 * (1 - BM25_B + BM25_B * self._lengths[i] / self._avg)
-                scores[i] += idf * tf * (BM25_K1 + 1) / (tf + norm)
-                matched[i].add(word)
+            for i, weight in self._postings[word]:
+                scores[i] += weight
         total = sum(self.idf.get(w, self._unseen) for w in asked)
-        best = sorted(scores.items(), key=lambda p: (-p[1], p[0]))[:limit]
-        return [
-            Hit(
-                self.units[i],
-                round(score, 4),
-                frozenset(matched[i]),
-                sum(self.idf[w] for w in matched[i]) / total if total else 0.0,
-            )
-            for i, score in best
-        ]
+        best = heapq.nsmallest(limit, scores.items(), key=lambda p: (-p[1], p[0]))
+        hits: list[Hit] = []
+        for i, score in best:
+            matched = frozenset(w for w in query if w in self._held[i])
+            coverage = sum(self.idf[w] for w in matched) / total if total else 0.0
+            hits.append(Hit(self.units[i], round(score, 4), matched, coverage))
+        return hits

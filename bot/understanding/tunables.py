@@ -8,7 +8,8 @@ from __future__ import annotations
 
 # -- reading ---------------------------------------------------------------------------------
 MAX_QUESTION_CHARS = 600  # longer messages are read from their start; nobody asks 4 KB questions
-MAX_TOKENS = 120  # tokens read from a question; the rest cannot change what it asks
+MAX_TOKENS = 64  # tokens read from one question (a long message: from its asking sentence)
+MAX_SOUND_TOKENS = 24  # names heard ("bay jing") are looked for in messages this short
 LONG_MESSAGE_TOKENS = 16  # from this long, a message of several sentences is read by its question
 MIN_TYPO_LENGTH = 4  # shorter words have too many neighbours to correct safely
 MAX_TYPO_LENGTH = 20  # longer words are not corrected: no word costs more than a few lookups
