@@ -7,6 +7,7 @@ sources it used, so every factual answer ends with where it came from.
 from __future__ import annotations
 
 import heapq
+import re
 from collections.abc import Iterator
 from itertools import combinations
 from urllib.parse import quote_plus
@@ -27,6 +28,7 @@ from bot.understanding.units import stem as _stem
 MAP_SEARCH = "https://www.google.com/maps/search/?api=1&query="
 _MAX_FOCUS = 4  # facts shown first when a question asks about several of one cluster
 _COMPARED_SIGHTS = 2  # sights per cluster when a comparison asks what to see
+_RANK_WORDS = re.compile(r"No\.\d+ for|years before|moved up")
 
 
 # (-best score, cluster rank, cluster, [(score, position, sight)], everyday tech texts)
@@ -166,8 +168,16 @@ class Answerer:
             b.add(t("rank_holder", rank=cluster.rank, name=cluster.name))
         else:
             b.add(t("rank_is", name=cluster.name, rank=cluster.rank))
+            holder = kb.cluster_by_rank.get(it.rank.n) if it.rank and not it.rank.top else None
+            if holder is not None and holder is not cluster:  # "isn't Silicon Valley No.1?"
+                b.add(t("rank_holder", rank=holder.rank, name=holder.name))
+                b.cite(holder.rank_source)
         b.add(italic(cluster.headline))
         b.cite(cluster.rank_source)
+        for note in cluster.notes:  # what the sources say of its rank before ("No.2 for…")
+            if _RANK_WORDS.search(note.text) and cluster.name in note.text:
+                b.add(note.text)
+                b.cite(note.source)
         self.cluster_buttons(b, cluster)
         return b.done("rank", (cluster.id,), it.confidence)
 

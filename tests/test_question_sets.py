@@ -25,6 +25,7 @@ FLOORS: dict[str, tuple[float, float | None]] = {
     "holdout.yaml": (0.97, None),  # written after tuning, now a regression set
     "fresh-c.yaml": (0.86, 0.84),  # first run 74.9 %; README
     "fresh-d.yaml": (0.82, 0.79),  # first run 78.3 %; README
+    "fresh-e.yaml": (0.84, 0.86),  # first run 84.2 %; README
 }
 
 
