@@ -183,7 +183,8 @@ class Index:
                 list(layer._pending) if not langs else [x for x in langs if x in layer._pending]
             )
             for lang in wanted:
-                for word in layer._pending.pop(lang):
+                # another thread (the start-up warm) may have taken it: pop() with a default
+                for word in pending.pop(lang, ()):
                     for variant in _deletes(word, _max_distance(word)):
                         held = layer._deletions.setdefault(variant, [])
                         if word not in held:

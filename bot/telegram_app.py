@@ -21,6 +21,7 @@ import logging
 import signal
 import socket
 import sqlite3
+import threading
 from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any, Final
@@ -219,7 +220,9 @@ async def start_up(app: TravelApp) -> None:
     start_jobs(app)
     found = services_in(app.bot_data)
     # every language's typo index, off the event loop: the first Thai question need not wait
-    app.create_task(asyncio.to_thread(found.engine.understanding.warm), name="warm-index")
+    threading.Thread(
+        target=found.engine.understanding.warm, name="travelbot-warm", daemon=True
+    ).start()
     if found.notices:
         await admin.tell_admins(app.bot, found, [a for n in found.notices for a in note(n)])
 

@@ -23,9 +23,9 @@ EVAL = Path(__file__).parent / "eval"
 FLOORS: dict[str, tuple[float, float | None]] = {
     "questions.yaml": (0.97, None),  # tuned on: the project's first set
     "holdout.yaml": (0.97, None),  # written after tuning, now a regression set
-    "fresh-c.yaml": (0.86, 0.84),  # first run 74.9 %; README
-    "fresh-d.yaml": (0.82, 0.79),  # first run 78.3 %; README
-    "fresh-e.yaml": (0.84, 0.86),  # first run 84.2 %; README
+    "fresh-c.yaml": (0.86, 0.82),  # first run 74.9 %; README
+    "fresh-d.yaml": (0.82, 0.77),  # first run 78.3 %; README
+    "fresh-e.yaml": (0.84, 0.85),  # first run 84.2 %; README
 }
 
 
