@@ -184,7 +184,7 @@ class Index:
             )
             for lang in wanted:
                 # another thread (the start-up warm) may have taken it: pop() with a default
-                for word in pending.pop(lang, ()):
+                for word in layer._pending.pop(lang, []):
                     for variant in _deletes(word, _max_distance(word)):
                         held = layer._deletions.setdefault(variant, [])
                         if word not in held:
