@@ -218,8 +218,16 @@ class Reader:
             return script
         if not votes:
             return "en"
-        best, score = max(votes.items(), key=lambda p: (p[1], p[0] == "en"))
-        if best != "en" and score <= votes.get("en", 0):
+
+        def known_in(lang: str) -> int:
+            """Tokens the language has any word for, names included: breaks a tie between
+            languages sharing small words ("que ver en Seúl": Spanish, not French "seul")."""
+            return sum(1 for t in tokens if lang in self.vocabulary.langs_of(t))
+
+        # deterministic whatever the hash seed: score, then words known, English, then name
+        ranked = sorted(votes, key=lambda x: (-round(votes[x], 6), -known_in(x), x != "en", x))
+        best = ranked[0]
+        if best != "en" and votes[best] <= votes.get("en", 0):
             return "en"
         return best
 

@@ -72,9 +72,11 @@ class Retriever:
             for i, weight in self._postings[word]:
                 scores[i] += weight
         total = sum(self.idf.get(w, self._unseen) for w in asked)
-        best = heapq.nsmallest(limit, scores.items(), key=lambda p: (-p[1], p[0]))
+        # ties keep the units' order (the dict's): the key is a C-level getter, no lambda
+        best = heapq.nlargest(limit, scores, key=scores.__getitem__)
         hits: list[Hit] = []
-        for i, score in best:
+        for i in best:
+            score = scores[i]
             matched = frozenset(w for w in query if w in self._held[i])
             coverage = sum(self.idf[w] for w in matched) / total if total else 0.0
             hits.append(Hit(self.units[i], round(score, 4), matched, coverage))
