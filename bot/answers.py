@@ -376,6 +376,9 @@ class Answerer:
             ranked = self._leaders(measure, it.candidates)
             if not ranked:
                 continue
+            place = it.rank.n if it.rank is not None and not it.rank.top else 1
+            if 1 < place <= len(ranked):  # "who's second in patents": that one first
+                ranked = [ranked[place - 1], *ranked[: place - 1], *ranked[place:]]
             cluster, stat = ranked[0]
             leaders.append(cluster.id)
             b.add(bold(t("superlative", name=cluster.name)), " ", stat.text)

@@ -787,6 +787,19 @@ RULES: tuple[Rule, ...] = (
     Rule("one cluster", lambda r: len(r.clusters) == 1, lambda r: about_one(r, r.clusters[0])),
     # -- from here on, the question names no cluster ------------------------------------------
     Rule(
+        "a place in a figure's ranking",
+        lambda r: (
+            not r.clusters
+            and r.f.has("measure")
+            and r.rank is not None
+            and not r.rank.top
+            and r.ask("rank") < T.CLEAR_ASK
+            and not r.f.has("clusterword")  # "the #2 cluster's patents" is a cluster's figure
+            and max(r.f.ask("superlative"), r.f.ask("who")) >= T.CLEAR_ASK
+        ),
+        lambda r: r.request("superlative", rank=r.rank),
+    ),
+    Rule(
         "rank number points at a cluster",
         _rank_points,
         lambda r: about_one(r, _rank_cluster(r) or "", rank_used=True),
@@ -946,6 +959,13 @@ def _unit_in_cluster(r: Reading) -> bool:
 def _unit_in_cluster_answer(r: Reading) -> AnswerRequest:
     hit = r.asked_unit(r.cluster)
     assert hit is not None
+    unit = hit.unit
+    where = r.f.ask("reverse") >= T.CLEAR_ASK and not r.direct and not r.from_context
+    if where and unit.kind == "tech":
+        # "where do people use WeChat for everything?": the place, with the fact
+        owner, _, index = unit.ref.partition("#")
+        tech = r.kb.cluster_by_id[owner].everyday_tech[int(index)]
+        return r.request("reverse", themes=tuple(tech.themes), units=(unit.id,))
     request = _unit_answer(r, hit)
     return replace(request, from_context=r.from_context)
 
@@ -989,12 +1009,43 @@ _YEAR = re.compile(r"\b(1[89]|20)\d\d\b")
 
 def _dated(r: Reading) -> bool:
     """Whether the fact asked about says when: "when did the Octopus card come out?" (1997)
-    is answered, "what year did teamLab Planets open?" is not."""
-    hit = r.asked_unit(r.cluster)
-    if hit is None:
+    is answered, "what year did teamLab Planets open?" is not. The fact is the one named (an
+    everyday tech or sight), else the chat's last one for a follow-up, else the best found."""
+    texts = _named_texts(r)
+    if not texts and r.from_context and r.ctx is not None and r.ctx.unit is not None:
+        texts = [_unit_text(r, r.ctx.unit)]
+    if not texts:
+        hit = r.asked_unit(r.cluster)
         found = r.units_for(r.cluster)
-        hit = found[0] if found else None
-    return hit is not None and _YEAR.search(hit.unit.text) is not None
+        hit = hit or (found[0] if found else None)
+        texts = [hit.unit.text] if hit is not None else []
+    return any(_YEAR.search(text) for text in texts)
+
+
+def _named_texts(r: Reading) -> list[str]:
+    """The texts of the everyday tech and sights of this cluster the question names."""
+    ids = [f"tech:{t}" for t in r.f.ids("tech")] + [f"sight:{s}" for s in r.f.ids("sight")]
+    return [text for unit in ids if (text := _unit_text(r, unit, r.cluster))]
+
+
+def _unit_text(r: Reading, unit_id: str, cluster: str | None = None) -> str:
+    """A fact's text (a sight's what and why), if it belongs to ``cluster`` (any when None)."""
+    kind, _, ref = unit_id.partition(":")
+    if kind == "sight" and ref in r.kb.sight_by_id:
+        owner, sight = r.kb.sight_by_id[ref]
+        mine = cluster is None or owner.id == cluster
+        return f"{sight.what} {sight.why}" if mine else ""
+    owner_id, _, index = ref.partition("#")
+    held = r.kb.cluster_by_id.get(owner_id)
+    if held is None or not index.isdigit() or (cluster is not None and owner_id != cluster):
+        return ""
+    texts: dict[str, list[str]] = {
+        "tech": [x.text for x in held.everyday_tech],
+        "quote": [x.text for x in held.quotes],
+        "note": [x.text for x in held.notes],
+    }
+    found = texts.get(kind, [])
+    return found[int(index)] if int(index) < len(found) else ""
 
 
 def _context_intent(r: Reading) -> str:
