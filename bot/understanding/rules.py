@@ -454,6 +454,15 @@ def _fact_follow_up(r: Reading) -> bool:
     located = r.f.ask("location") >= T.CLEAR_ASK or r.f.ask("reverse") >= T.CLEAR_ASK
     about = ("sight:", "quote:")  # "where is it exactly?", "where does she live?"
     where = ctx.unit is not None and ctx.unit.startswith(about) and located
+    # "how long is it?": a short question about the fact just shown, asking nothing else
+    brief = (
+        ctx.unit is not None
+        and r.points_back
+        and len(r.f.tokens) <= T.SHORT_FACT_FOLLOW_UP
+        and r.best_cue < T.CLEAR_ASK
+        and not r.f.unknown
+    )
+    where = where or brief
     if not any(r.f.ask(a) >= T.CLEAR_ASK for a in _FACT_ASKS) and not where:
         return False  # "where is it exactly?" after a sight: that sight, with its address
     return r.points_back or not r.f.hits or r.asked_unit(ctx.clusters[0]) is not None
@@ -731,7 +740,7 @@ RULES: tuple[Rule, ...] = (
             and r.ctx is not None
             and r.ctx.last is not None
             and r.ctx.last.intent == "general"
-            and bool(r.ctx.last.economies)
+            and bool(r.ctx.last.economies or r.ctx.last.economy_ranking)
             and (r.points_back or len(r.f.tokens) <= T.SHORT_FOLLOW_UP)
             and not r.f.unknown
             and r.f.ask("general") > 0
@@ -739,6 +748,8 @@ RULES: tuple[Rule, ...] = (
         lambda r: r.request(
             "general",
             economies=r.ctx.last.economies if r.ctx and r.ctx.last else (),
+            rank=r.ctx.last.rank if r.ctx and r.ctx.last else None,
+            economy_ranking=True,
             from_context=True,
         ),
     ),

@@ -59,6 +59,8 @@ RECENT_CLUSTERS = 4  # clusters remembered for "compare them"
 # "kalau Beijing?", "còn Bắc Kinh?": a place and one word the bot does not know, after an
 # answer, is the same question about that place
 SHORT_FOLLOW_UP = 3
+# "how long is it?", "is it free?" after one fact: up to this many words, about that fact
+SHORT_FACT_FOLLOW_UP = 5
 
 # -- answers -----------------------------------------------------------------------------------
 MAX_SIGHTS_LISTED = 8
