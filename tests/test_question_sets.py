@@ -26,6 +26,7 @@ FLOORS: dict[str, tuple[float, float | None]] = {
     "fresh-c.yaml": (0.86, 0.82),  # first run 74.9 %; README
     "fresh-d.yaml": (0.82, 0.77),  # first run 78.3 %; README
     "fresh-e.yaml": (0.84, 0.85),  # first run 84.2 %; README
+    "fresh-f.yaml": (0.80, 0.76),  # first run 80.0 %; README
 }
 
 
