@@ -15,10 +15,11 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import cached_property
-from typing import Any
+from typing import Any, get_args
 
 from bot.dialogue import ChatContext
 from bot.knowledge import KnowledgeBase
+from bot.knowledge.schema import IntentName
 from bot.ordinals import RankRef
 from bot.request import AnswerRequest
 from bot.understanding import tunables as T
@@ -26,18 +27,8 @@ from bot.understanding.frame import CONTENT_KINDS, Frame, meaningful
 from bot.understanding.retrieval import Hit
 from bot.understanding.units import INTENT_OF_KIND
 
-# The asks a question's wording can point at, in the order ties are broken.
-_CUE_ASKS = (
-    "rank",
-    "sights",
-    "overview",
-    "stat",
-    "superlative",
-    "reverse",
-    "compare",
-    "general",
-    "list",
-)
+# The asks that are reply intents too, in the schema's order (ties go to the first).
+_CUE_ASKS: tuple[str, ...] = tuple(i for i in get_args(IntentName) if i != "smalltalk")
 _CLUSTER_ASKS = ("rank", "sights", "overview", "stat", "compare")
 _INHERITABLE = ("rank", "sights", "overview", "stat")
 _FACT_ASKS = ("who", "when", "what")
