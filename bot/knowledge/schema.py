@@ -192,7 +192,9 @@ class GeneralFact(Model):
     source: KebabId
 
 
-IntentName = Literal[
+# The intents a question can be answered with (besides small talk); what a question can ask
+# starts from them.
+ReplyAsk = Literal[
     "rank",
     "sights",
     "overview",
@@ -202,8 +204,8 @@ IntentName = Literal[
     "compare",
     "general",
     "list",
-    "smalltalk",
 ]
+IntentName = Literal[ReplyAsk, "smalltalk"]
 
 
 class Intent(Model):
@@ -247,22 +249,7 @@ class Language(Model):
 
 # What a question can ask, beyond the reply intents: "who said…", "when did…", "what is…",
 # "how many…". The frame records each; the rules turn them into an intent of the contract.
-AskName = Literal[
-    "rank",
-    "sights",
-    "overview",
-    "stat",
-    "superlative",
-    "reverse",
-    "compare",
-    "general",
-    "list",
-    "who",
-    "when",
-    "what",
-    "count",
-    "location",
-]
+AskName = Literal[ReplyAsk, "who", "when", "what", "count", "location"]
 LangCode = Literal["en", "zh", "ja", "ko", "es", "fr", "de", "it", "pt", "pl", "ru", "vi", "th"]
 
 

@@ -105,7 +105,6 @@ class Frame:
     small_words: set[str] = field(default_factory=set)  # content words that are function words
     words: list[str] = field(default_factory=list)  # tokens that are not function words
     hits: list[Hit] = field(default_factory=list)
-    named: tuple[str, ...] = ()  # clusters named, directly or through a sight, tech, person
 
     def ids(self, kind: str) -> list[str]:
         return self.found.get(kind, [])

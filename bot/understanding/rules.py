@@ -19,7 +19,7 @@ from typing import Any, get_args
 
 from bot.dialogue import ChatContext
 from bot.knowledge import KnowledgeBase
-from bot.knowledge.schema import IntentName
+from bot.knowledge.schema import ReplyAsk
 from bot.ordinals import RankRef
 from bot.request import AnswerRequest
 from bot.understanding import tunables as T
@@ -28,7 +28,7 @@ from bot.understanding.retrieval import Hit
 from bot.understanding.units import INTENT_OF_KIND
 
 # The asks that are reply intents too, in the schema's order (ties go to the first).
-_CUE_ASKS: tuple[str, ...] = tuple(i for i in get_args(IntentName) if i != "smalltalk")
+_CUE_ASKS: tuple[str, ...] = get_args(ReplyAsk)
 _CLUSTER_ASKS = ("rank", "sights", "overview", "stat", "compare")
 _INHERITABLE = ("rank", "sights", "overview", "stat")
 _FACT_ASKS = ("who", "when", "what")
